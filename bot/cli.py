@@ -1,0 +1,222 @@
+"""The `newsbot` command: build and inspect an index, and search it."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+import textwrap
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class CliError(Exception):
+    """An error to show the user as one line, without a traceback."""
+
+
+def _date(value: str):
+    from index.articles import ArticleError, parse_date
+
+    try:
+        return parse_date(value)
+    except ArticleError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index", dest="index_dir", type=Path, metavar="DIR",
+                        help="index directory (env NEWSBOT_INDEX_DIR, default ./newsbot-index)")
+    common.add_argument("--model", help="embedding model name or folder (env NEWSBOT_MODEL; "
+                        "default: the index's model, or all-MiniLM-L6-v2 for a new index)")
+    common.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (env NEWSBOT_LOG_LEVEL)")
+
+    parser = argparse.ArgumentParser(prog="newsbot", description="Answers questions about news articles, with citations.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    index = commands.add_parser("index", help="build and manage the passage index")
+    index_commands = index.add_subparsers(dest="index_command", required=True, metavar="ACTION")
+    add = index_commands.add_parser("add", parents=[common], help="index article files and folders")
+    add.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    add.add_argument("--passage-words", type=_positive, help="passage size in words (env NEWSBOT_PASSAGE_WORDS)")
+    add.add_argument("--overlap-words", type=int, help="overlap between passages in words (env NEWSBOT_OVERLAP_WORDS)")
+    add.add_argument("--batch-size", type=_positive, help="embedding batch size (env NEWSBOT_BATCH_SIZE)")
+    add.add_argument("--quiet", action="store_true", help="no progress bar")
+    remove = index_commands.add_parser("remove", parents=[common], help="remove articles by id or source")
+    remove.add_argument("ids", nargs="*", metavar="ID")
+    remove.add_argument("--source", help="remove every article from this source or file path")
+    stats = index_commands.add_parser("stats", parents=[common], help="counts, size on disk and model")
+    stats.add_argument("--json", action="store_true", help="one JSON object")
+    index_commands.add_parser("repair", parents=[common], help="rebuild vectors.faiss from the database")
+
+    search = commands.add_parser("search", parents=[common], help="find the passages that best match a question")
+    search.add_argument("query")
+    search.add_argument("-k", type=_positive, default=5, help="number of passages (default 5)")
+    search.add_argument("--mode", choices=["hybrid", "dense", "keyword"], default="hybrid")
+    search.add_argument("--since", type=_date, metavar="YYYY-MM-DD")
+    search.add_argument("--until", type=_date, metavar="YYYY-MM-DD")
+    search.add_argument("--source", action="append", default=[], help="only this source or file path (repeatable)")
+    search.add_argument("--json", action="store_true", help="JSON output")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    flags = {name: getattr(args, name, None) for name in
+             ("index_dir", "model", "passage_words", "overlap_words", "batch_size", "log_level")}
+    return Settings.from_env(**flags)
+
+
+def _open_store(settings: Settings, writable: bool = False, create: bool = False):
+    from index.embedding import Embedder, canonical_model_name
+    from index.store import Store
+
+    model = canonical_model_name(settings.model) if settings.model else None
+    if create and not (settings.index_dir / "meta.json").exists():
+        embedder = Embedder(settings.model or "all-MiniLM-L6-v2", settings.batch_size)
+        store = Store.open(settings.index_dir, model=embedder.name, dimension=embedder.dimension, writable=True)
+        return store, embedder
+    store = Store.open(settings.index_dir, model=model, writable=writable)
+    return store, Embedder(store.meta["model"], settings.batch_size)
+
+
+def cmd_index_add(args: argparse.Namespace, settings: Settings) -> int:
+    from index.articles import load_paths
+    from index.ingest import ingest
+
+    store, embedder = _open_store(settings, writable=True, create=True)
+    with store:
+        progress = not args.quiet and sys.stderr.isatty()
+        report = ingest(store, embedder, load_paths(args.paths), settings.chunking(), progress=progress)
+        stats = store.stats()
+    for problem in report.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    print(f"added: {report.added}\nupdated: {report.updated}\nduplicates: {report.duplicates}\n"
+          f"problems: {len(report.problems)}\npassages: {report.passages}\n"
+          f"seconds: {report.seconds:.1f}\nindex articles: {stats.articles}\nindex passages: {stats.passages}")
+    return EXIT_PROBLEMS if report.problems else EXIT_OK
+
+
+def cmd_index_remove(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.ids and not args.source:
+        raise CliError("give article ids or --source PATH")
+    from index.store import Store
+
+    sources = (args.source, str(Path(args.source).expanduser().resolve())) if args.source else ()
+    with Store.open(settings.index_dir, writable=True) as store:
+        removed = store.remove(args.ids, sources=sources)
+    if not removed:
+        raise CliError("no matching article in the index")
+    for article_id in removed:
+        print(f"removed {article_id}")
+    return EXIT_OK
+
+
+def cmd_index_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from index.store import Store
+
+    with Store.open(settings.index_dir) as store:
+        stats = dataclasses.asdict(store.stats())
+    if args.json:
+        print(json.dumps(stats, indent=2))
+    else:
+        for name, value in stats.items():
+            print(f"{name.replace('_', ' ')}: {'' if value is None else value}")
+    return EXIT_OK
+
+
+def cmd_index_repair(args: argparse.Namespace, settings: Settings) -> int:
+    from index.store import Store
+
+    with Store.open(settings.index_dir, writable=True, repair=True) as store:
+        count = store.repair()
+    print(f"vectors: {count}")
+    return EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from index.search import Searcher
+    from index.store import Filters
+
+    if not args.query.strip():
+        raise CliError("the query is empty: ask something, e.g. newsbot search \"who won the final?\"")
+    store, embedder = _open_store(settings)
+    with store:
+        filters = Filters(since=args.since, until=args.until, sources=tuple(args.source))
+        hits = Searcher(store, embedder).search(args.query, k=args.k, mode=args.mode, filters=filters)
+    if args.json:
+        print(json.dumps([_hit_json(hit) for hit in hits], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not hits:
+        print("no matching passages")
+    for hit in hits:
+        date = hit.article.date.isoformat() if hit.article.date else "undated"
+        print(f"[{hit.rank}] {hit.article.title} ({date})  score {hit.score:.4f}")
+        print(f"    {hit.article.url or hit.article.source}  chars {hit.passage.start}-{hit.passage.end}")
+        print(textwrap.indent(textwrap.fill(hit.passage.text, 96), "    "))
+        print()
+    return EXIT_OK
+
+
+def _hit_json(hit) -> dict:
+    return {
+        "rank": hit.rank,
+        "score": hit.score,
+        "dense_rank": hit.dense_rank,
+        "keyword_rank": hit.keyword_rank,
+        "article_id": hit.article.id,
+        "title": hit.article.title,
+        "date": hit.article.date.isoformat() if hit.article.date else None,
+        "source": hit.article.source,
+        "url": hit.article.url,
+        "passage_id": hit.passage.id,
+        "start": hit.passage.start,
+        "end": hit.passage.end,
+        "text": hit.passage.text,
+    }
+
+
+COMMANDS = {
+    ("index", "add"): cmd_index_add,
+    ("index", "remove"): cmd_index_remove,
+    ("index", "stats"): cmd_index_stats,
+    ("index", "repair"): cmd_index_repair,
+    ("search", None): cmd_search,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from index.embedding import EmbeddingError
+    from index.search import QueryError
+    from index.store import StoreError
+
+    try:
+        settings = settings_from(args)
+        logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+        handler = COMMANDS[(args.command, getattr(args, "index_command", None))]
+        return handler(args, settings)
+    except (CliError, SettingsError, StoreError, EmbeddingError, QueryError) as exc:
+        print(f"newsbot: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("newsbot: interrupted; everything committed before is kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

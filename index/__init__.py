@@ -1,0 +1,1 @@
+"""The passage index: articles in, passages and vectors stored, hits out."""

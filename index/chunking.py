@@ -1,0 +1,96 @@
+"""Split articles into overlapping, sentence-aligned passages that remember where they came from."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.articles import Article
+from index.sentences import Sentence, split_sentences
+
+_PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\n)[^\n]*)*")
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class ChunkingConfig:
+    """Passage size in words; a passage never cuts a sentence (see `_run_on_pieces` for the one exception)."""
+
+    max_words: int = 150
+    overlap_words: int = 30
+
+    def __post_init__(self) -> None:
+        if self.max_words < 10:
+            raise ValueError("passage size must be at least 10 words")
+        if not 0 <= self.overlap_words < self.max_words // 2:
+            raise ValueError("overlap must be between 0 and half the passage size")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A run of whole sentences; `article.text[start:end] == text`."""
+
+    id: str
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+
+
+def article_sentences(text: str) -> list[Sentence]:
+    """Sentences of every paragraph, with offsets into the whole text."""
+    sentences: list[Sentence] = []
+    for paragraph in _PARAGRAPH.finditer(text):
+        sentences.extend(split_sentences(paragraph.group(), offset=paragraph.start()))
+    return sentences
+
+
+def _run_on_pieces(sentence: Sentence, limit: int) -> list[Sentence]:
+    """A "sentence" longer than a whole passage (a table, a list without stops) cut at word gaps."""
+    words = list(_WORD.finditer(sentence.text))
+    if len(words) <= limit:
+        return [sentence]
+    pieces = []
+    for first in range(0, len(words), limit):
+        group = words[first : first + limit]
+        start, end = group[0].start(), group[-1].end()
+        pieces.append(Sentence(sentence.start + start, sentence.start + end, sentence.text[start:end]))
+    return pieces
+
+
+def chunk_article(article: Article, config: ChunkingConfig = ChunkingConfig()) -> list[Passage]:
+    """Pack whole sentences into passages of at most `max_words`, repeating up to
+    `overlap_words` of trailing sentences at the start of the next passage."""
+    units = [
+        piece
+        for sentence in article_sentences(article.text)
+        for piece in _run_on_pieces(sentence, config.max_words)
+    ]
+    counts = [len(_WORD.findall(unit.text)) for unit in units]
+    passages: list[Passage] = []
+    first = 0
+    while first < len(units):
+        last, words = first, 0
+        while last < len(units) and (last == first or words + counts[last] <= config.max_words):
+            words += counts[last]
+            last += 1
+        start, end = units[first].start, units[last - 1].end
+        passages.append(
+            Passage(
+                id=f"{article.id}:{len(passages)}",
+                article_id=article.id,
+                ordinal=len(passages),
+                start=start,
+                end=end,
+                text=article.text[start:end],
+            )
+        )
+        if last == len(units):
+            break
+        resume, overlap = last, 0
+        while resume - 1 > first and overlap + counts[resume - 1] <= config.overlap_words:
+            resume -= 1
+            overlap += counts[resume]
+        first = resume
+    return passages

@@ -1,0 +1,110 @@
+"""Add articles to an index: skip what is already there, chunk, embed in batches, commit in steps."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from tqdm import tqdm
+
+from index.articles import Article, LoadProblem
+from index.chunking import ChunkingConfig, Passage, chunk_article
+from index.embedding import Embedder
+from index.store import Store
+
+COMMIT_PASSAGES = 512
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did."""
+
+    added: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    passages: int = 0
+    problems: list[LoadProblem] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def plan(store: Store, items: Iterable[Article | LoadProblem], report: IngestReport) -> list[tuple[Article, list[str]]]:
+    """The articles to index, each with the ids of the articles it replaces (same id, or the same
+    one-article file with other content), dropping exact duplicates of indexed or earlier articles."""
+    articles: list[Article] = []
+    for item in items:
+        if isinstance(item, LoadProblem):
+            report.problems.append(item)
+        else:
+            articles.append(item)
+    known = store.known_hashes(a.content_hash for a in articles)
+    existing = store.existing_ids(a.id for a in articles)
+    by_path = store.ids_by_path(_paths_with_one_article(articles))
+    todo: list[tuple[Article, list[str]]] = []
+    seen_hashes: set[str] = set()
+    seen_ids: set[str] = set()
+    for article in articles:
+        if article.content_hash in known or article.content_hash in seen_hashes:
+            report.duplicates += 1
+            continue
+        if article.id in seen_ids:
+            report.problems.append(LoadProblem(article.path, f"article id {article.id!r} given twice; kept the first"))
+            continue
+        seen_hashes.add(article.content_hash)
+        seen_ids.add(article.id)
+        replaced = {article.id} & existing | set(by_path.get(article.path, ()))
+        todo.append((article, sorted(replaced)))
+    return todo
+
+
+def _paths_with_one_article(articles: list[Article]) -> list[str]:
+    counts: dict[str, int] = {}
+    for article in articles:
+        counts[article.path] = counts.get(article.path, 0) + 1
+    return [path for path, count in counts.items() if count == 1]
+
+
+def ingest(
+    store: Store,
+    embedder: Embedder,
+    items: Iterable[Article | LoadProblem],
+    chunking: ChunkingConfig = ChunkingConfig(),
+    progress: bool = False,
+) -> IngestReport:
+    """Index new and changed articles. Each step of about `COMMIT_PASSAGES` passages is one
+    transaction, so a failure or kill loses at most the step under way, never indexed data."""
+    started = time.perf_counter()
+    report = IngestReport()
+    todo = plan(store, items, report)
+    chunked = [(article, replaced, chunk_article(article, chunking)) for article, replaced in todo]
+    total = sum(len(passages) for _, _, passages in chunked)
+    with tqdm(total=total, unit="passage", desc="embedding", disable=not progress, leave=False) as bar:
+        step: list[tuple[Article, list[str], list[Passage]]] = []
+        for entry in chunked:
+            step.append(entry)
+            if sum(len(p) for _, _, p in step) >= COMMIT_PASSAGES:
+                _commit(store, embedder, step, report, bar)
+                step = []
+        if step:
+            _commit(store, embedder, step, report, bar)
+    store.flush()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _commit(store: Store, embedder: Embedder, step, report: IngestReport, bar: tqdm) -> None:
+    passages = [p for _, _, ps in step for p in ps]
+    vectors = embedder.encode([p.text for p in passages])
+    store.write(
+        [article for article, _, _ in step],
+        passages,
+        vectors,
+        replace=[old for _, replaced, _ in step for old in replaced],
+    )
+    for _, replaced, _ in step:
+        if replaced:
+            report.updated += 1
+        else:
+            report.added += 1
+    report.passages += len(passages)
+    bar.update(len(passages))

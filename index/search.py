@@ -1,0 +1,111 @@
+"""Passage retrieval: dense (FAISS), keyword (FTS5 BM25) and their reciprocal rank fusion."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from index.articles import Article
+from index.chunking import Passage
+from index.embedding import Embedder
+from index.store import Filters, Store
+
+RRF_K = 60
+_TERM = re.compile(r"\w+", re.UNICODE)
+
+
+class Mode(str, Enum):
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    KEYWORD = "keyword"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage with its article; `score` is the mode's own (RRF for hybrid)."""
+
+    passage: Passage
+    article: Article
+    score: float
+    rank: int
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+
+
+class QueryError(ValueError):
+    """The query cannot be searched (empty, or nothing searchable in it)."""
+
+
+def keyword_query(text: str) -> str:
+    """An FTS5 expression: the OR of the text's distinct non-stopword terms, each quoted.
+
+    OR rather than FTS5's default AND: a question rarely shares all its words with the answer,
+    and BM25 already ranks passages with more (and rarer) shared terms first.
+    """
+    terms = dict.fromkeys(
+        t for t in (m.group().lower() for m in _TERM.finditer(text)) if t not in ENGLISH_STOP_WORDS
+    )
+    return " OR ".join(f'"{term}"' for term in terms)
+
+
+def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> list[tuple[int, float]]:
+    """Keys ordered by the sum of 1 / (k + rank) over the rankings they appear in."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, key in enumerate(ranking, start=1):
+            scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+class Searcher:
+    """Searches one open store with one embedder (the model the index was built with)."""
+
+    def __init__(self, store: Store, embedder: Embedder, candidates: int = 50) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.candidates = candidates
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        mode: Mode = Mode.HYBRID,
+        filters: Filters = Filters(),
+    ) -> list[Hit]:
+        """The `k` best passages for `query`, best first."""
+        if not query or not query.strip():
+            raise QueryError("the query is empty")
+        mode = Mode(mode)
+        pool = max(k, self.candidates)
+        dense: list[tuple[int, float]] = []
+        keyword: list[tuple[int, float]] = []
+        if mode in (Mode.DENSE, Mode.HYBRID):
+            vector = self.embedder.encode([query])[0]
+            dense = self.store.dense_search(vector, pool if mode is Mode.HYBRID else k, filters)
+        if mode in (Mode.KEYWORD, Mode.HYBRID):
+            match = keyword_query(query)
+            if not match and mode is Mode.KEYWORD:
+                raise QueryError("the query has no searchable words (only stop words or punctuation)")
+            keyword = self.store.keyword_search(match, pool if mode is Mode.HYBRID else k, filters)
+        if mode is Mode.HYBRID:
+            ranked = reciprocal_rank_fusion([[key for key, _ in dense], [key for key, _ in keyword]])[:k]
+        else:
+            ranked = dense or keyword
+        dense_ranks = {key: rank for rank, (key, _) in enumerate(dense, start=1)}
+        keyword_ranks = {key: rank for rank, (key, _) in enumerate(keyword, start=1)}
+        stored = self.store.passages([key for key, _ in ranked])
+        return [
+            Hit(
+                passage=stored[key].passage,
+                article=stored[key].article,
+                score=score,
+                rank=rank,
+                dense_rank=dense_ranks.get(key),
+                keyword_rank=keyword_ranks.get(key),
+            )
+            for rank, (key, score) in enumerate(ranked, start=1)
+            if key in stored
+        ]

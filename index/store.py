@@ -1,0 +1,599 @@
+"""One index directory: `meta.json`, a FAISS index of passage vectors, and a SQLite database.
+
+SQLite is the source of truth: it holds articles, passages (with their vectors) and the FTS5
+table, and every change is one transaction. `vectors.faiss` is a fast copy of the vectors, saved by
+write-then-rename; at open its ids are compared with SQLite's and any difference (a process killed
+between the two writes) is mended from the stored vectors, so a reader never sees a half state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from index.articles import Article
+from index.chunking import Passage
+
+FORMAT_VERSION = 1
+META_FILE = "meta.json"
+DB_FILE = "newsbot.db"
+VECTORS_FILE = "vectors.faiss"
+LOCK_FILE = ".lock"
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    date TEXT,
+    source TEXT NOT NULL,
+    url TEXT,
+    path TEXT NOT NULL,
+    content_hash TEXT NOT NULL UNIQUE,
+    text TEXT NOT NULL,
+    added_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
+CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
+CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
+CREATE TABLE IF NOT EXISTS passages (
+    rowid INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    start_char INTEGER NOT NULL,
+    end_char INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
+    text, content='passages', content_rowid='rowid',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS passages_ai AFTER INSERT ON passages BEGIN
+    INSERT INTO passages_fts(rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS passages_ad AFTER DELETE ON passages BEGIN
+    INSERT INTO passages_fts(passages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+"""
+
+
+class StoreError(RuntimeError):
+    """Base of the errors an index directory raises; the message is meant for the user."""
+
+
+class IndexNotFound(StoreError):
+    """There is no index at the given directory."""
+
+
+class CorruptIndex(StoreError):
+    """A file of the index cannot be read."""
+
+
+class ModelMismatch(StoreError):
+    """The index was built with another embedding model."""
+
+
+class IndexLocked(StoreError):
+    """Another process is writing to the index."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict a search to a date range (inclusive) and/or sources."""
+
+    since: dt.date | None = None
+    until: dt.date | None = None
+    sources: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.since or self.until or self.sources)
+
+    def sql(self) -> tuple[str, list[object]]:
+        """A WHERE fragment over table alias `a` (articles) and its parameters."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if self.since:
+            clauses.append("a.date >= ?")
+            params.append(self.since.isoformat())
+        if self.until:
+            clauses.append("a.date <= ?")
+            params.append(self.until.isoformat())
+        if self.sources:
+            marks = ",".join("?" * len(self.sources))
+            clauses.append(f"(a.source IN ({marks}) OR a.path IN ({marks}))")
+            params.extend(self.sources)
+            params.extend(self.sources)
+        return (" AND ".join(clauses) or "1"), params
+
+
+@dataclass(frozen=True)
+class StoredPassage:
+    """A passage as stored, with the article it belongs to."""
+
+    key: int
+    passage: Passage
+    article: Article
+
+
+@dataclass(frozen=True)
+class Stats:
+    articles: int
+    passages: int
+    model: str
+    dimension: int
+    faiss_index: str
+    size_bytes: int
+    oldest: str | None
+    newest: str | None
+    directory: str
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file, flush it to disk, then rename it over `path`."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _article_from_row(row: sqlite3.Row) -> Article:
+    return Article(
+        id=row["article_id"],
+        title=row["title"],
+        date=dt.date.fromisoformat(row["date"]) if row["date"] else None,
+        source=row["source"],
+        url=row["url"],
+        text=row["article_text"],
+        content_hash=row["content_hash"],
+        path=row["path"],
+    )
+
+
+class Store:
+    """An open index directory. Use `Store.open`; writers hold an exclusive lock until `close`."""
+
+    def __init__(self, directory: Path, meta: dict, db: sqlite3.Connection, writable: bool) -> None:
+        self.directory = directory
+        self.meta = meta
+        self.db = db
+        self.writable = writable
+        self._lock_handle = None
+        self._vectors: faiss.Index | None = None
+        self._dirty = False
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        directory: str | Path,
+        *,
+        model: str | None = None,
+        dimension: int | None = None,
+        writable: bool = False,
+        repair: bool = False,
+    ) -> Store:
+        """Open an index; a writer creates it when the directory is new (needs model and dimension).
+
+        Raises `IndexNotFound`, `CorruptIndex`, `ModelMismatch` or `IndexLocked` with a message
+        that names the file at fault and what to do. With `repair`, a damaged `vectors.faiss` is
+        ignored and rebuilt from the database.
+        """
+        directory = Path(directory).expanduser()
+        meta_path = directory / META_FILE
+        if not meta_path.exists():
+            if not writable:
+                raise IndexNotFound(
+                    f"no index at {directory}: build one with `newsbot index add PATH --index {directory}`"
+                )
+            if directory.exists() and any(p.name != LOCK_FILE for p in directory.iterdir()):
+                raise IndexNotFound(
+                    f"{directory} is not empty and holds no {META_FILE}: it is not a newsbot index; "
+                    "choose another --index directory"
+                )
+            if model is None or dimension is None:
+                raise IndexNotFound(f"no index at {directory}")
+            directory.mkdir(parents=True, exist_ok=True)
+            lock = cls._acquire_lock(directory)
+            meta = {
+                "format": FORMAT_VERSION,
+                "model": model,
+                "dimension": dimension,
+                "faiss_index": "IDMap2,Flat",
+                "metric": "inner_product",
+                "created": _now(),
+            }
+            _write_atomically(meta_path, json.dumps(meta, indent=2).encode())
+        else:
+            lock = cls._acquire_lock(directory) if writable else None
+            meta = cls._read_meta(meta_path)
+        if model is not None and meta["model"] != model:
+            if lock:
+                lock.close()
+            raise ModelMismatch(
+                f"the index at {directory} was built with the model {meta['model']!r}, "
+                f"not {model!r}: vectors of two models cannot be mixed. Use --model {meta['model']} "
+                "(or NEWSBOT_MODEL) with this index, or a new --index directory for the other model."
+            )
+        db = cls._connect(directory / DB_FILE, writable)
+        store = cls(directory, meta, db, writable)
+        store._lock_handle = lock
+        store._load_vectors(use_file=not repair)
+        return store
+
+    @staticmethod
+    def _acquire_lock(directory: Path):
+        handle = open(directory / LOCK_FILE, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise IndexLocked(
+                f"the index at {directory} is being written by {holder}; "
+                "wait for it to finish (two writers are never interleaved)"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}")
+        handle.flush()
+        return handle
+
+    @staticmethod
+    def _read_meta(path: Path) -> dict:
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+            meta["model"], int(meta["dimension"]), int(meta["format"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CorruptIndex(
+                f"{path} is unreadable ({exc.__class__.__name__}); the index cannot be trusted. "
+                "Rebuild it: move the directory away and run `newsbot index add` on your articles."
+            ) from None
+        if meta["format"] > FORMAT_VERSION:
+            raise CorruptIndex(f"{path} has format {meta['format']}; this newsbot reads up to {FORMAT_VERSION}")
+        return meta
+
+    @staticmethod
+    def _connect(path: Path, writable: bool) -> sqlite3.Connection:
+        if not writable and not path.exists():
+            raise CorruptIndex(f"{path} is missing: rebuild the index with `newsbot index add`")
+        try:
+            db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA busy_timeout = 10000")
+            if writable:
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = NORMAL")
+                db.executescript(_SCHEMA)
+            db.execute("SELECT count(*) FROM articles").fetchone()
+            db.execute("SELECT count(*) FROM passages_fts").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise CorruptIndex(
+                f"{path} is not a readable SQLite database ({exc}). Rebuild the index: move the "
+                "directory away and run `newsbot index add` on your articles."
+            ) from None
+        return db
+
+    # -- the FAISS copy ----------------------------------------------------------------------
+
+    @property
+    def dimension(self) -> int:
+        return int(self.meta["dimension"])
+
+    def _new_vector_index(self) -> faiss.Index:
+        return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
+
+    def _load_vectors(self, use_file: bool = True) -> None:
+        path = self.directory / VECTORS_FILE
+        if use_file and path.exists():
+            try:
+                index = faiss.read_index(str(path))
+            except RuntimeError as exc:
+                raise CorruptIndex(
+                    f"{path} is damaged ({str(exc).splitlines()[0][:120]}). It is a copy of the vectors "
+                    f"in {DB_FILE}: rebuild it with `newsbot index repair --index {self.directory}`."
+                ) from None
+            if index.d != self.dimension:
+                raise CorruptIndex(f"{path} has dimension {index.d}, {META_FILE} says {self.dimension}")
+        else:
+            index = self._new_vector_index()
+        self._vectors = index
+        self._reconcile()
+
+    def _faiss_ids(self) -> np.ndarray:
+        return faiss.vector_to_array(self._vectors.id_map).astype(np.int64)
+
+    def _reconcile(self) -> None:
+        """Make the FAISS ids equal SQLite's: drop ids SQLite lacks, add vectors FAISS lacks."""
+        stored = np.fromiter(
+            (row[0] for row in self.db.execute("SELECT rowid FROM passages")), dtype=np.int64
+        )
+        present = self._faiss_ids()
+        extra = np.setdiff1d(present, stored, assume_unique=True)
+        missing = np.setdiff1d(stored, present, assume_unique=True)
+        if extra.size:
+            self._vectors.remove_ids(extra)
+        if missing.size:
+            self._add_stored_vectors(missing)
+        if extra.size or missing.size:
+            log.info("mended vectors.faiss: %d stale, %d missing vectors", extra.size, missing.size)
+            self._dirty = True
+            if self.writable:
+                self.flush()
+
+    def _add_stored_vectors(self, keys: np.ndarray) -> None:
+        for first in range(0, keys.size, 10_000):
+            chunk = keys[first : first + 10_000].tolist()
+            rows = self.db.execute(
+                f"SELECT rowid, vector FROM passages WHERE rowid IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+            if not rows:
+                continue
+            ids = np.array([row[0] for row in rows], dtype=np.int64)
+            vectors = np.vstack([np.frombuffer(row[1], dtype=np.float32) for row in rows])
+            self._vectors.add_with_ids(vectors, ids)
+
+    def repair(self) -> int:
+        """Rebuild `vectors.faiss` from the vectors in SQLite; returns the number of vectors."""
+        self._require_writable()
+        self._vectors = self._new_vector_index()
+        self._reconcile()
+        self._dirty = True
+        self.flush()
+        return int(self._vectors.ntotal)
+
+    def flush(self) -> None:
+        """Save the FAISS copy if it changed (write, fsync, rename)."""
+        if self._dirty and self.writable:
+            data = faiss.serialize_index(self._vectors)
+            _write_atomically(self.directory / VECTORS_FILE, data.tobytes())
+            self._dirty = False
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self.db.close()
+            if self._lock_handle:
+                self._lock_handle.close()
+                self._lock_handle = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _require_writable(self) -> None:
+        if not self.writable:
+            raise StoreError("the index was opened read-only")
+
+    def write(
+        self,
+        articles: Sequence[Article],
+        passages: Sequence[Passage],
+        vectors: np.ndarray,
+        replace: Iterable[str] = (),
+    ) -> None:
+        """Add articles with their passages and vectors (row i of `vectors` is `passages[i]`),
+        first removing the articles with ids in `replace`; all or nothing."""
+        self._require_writable()
+        if len(passages) != len(vectors):
+            raise ValueError("one vector per passage")
+        added_at = _now()
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            removed = self._delete_articles(cur, list(replace))
+            cur.executemany(
+                "INSERT INTO articles (id, title, date, source, url, path, content_hash, text, added_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (a.id, a.title, a.date.isoformat() if a.date else None, a.source, a.url, a.path,
+                     a.content_hash, a.text, added_at)
+                    for a in articles
+                ],
+            )
+            keys = []
+            for passage, vector in zip(passages, vectors):
+                cur.execute(
+                    "INSERT INTO passages (id, article_id, ordinal, start_char, end_char, text, vector)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (passage.id, passage.article_id, passage.ordinal, passage.start, passage.end,
+                     passage.text, np.asarray(vector, dtype=np.float32).tobytes()),
+                )
+                keys.append(cur.lastrowid)
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        if removed.size:
+            self._vectors.remove_ids(removed)
+        if keys:
+            self._vectors.add_with_ids(
+                np.ascontiguousarray(vectors, dtype=np.float32), np.array(keys, dtype=np.int64)
+            )
+        self._dirty = self._dirty or bool(removed.size or keys)
+
+    def _delete_articles(self, cur: sqlite3.Cursor, ids: list[str]) -> np.ndarray:
+        if not ids:
+            return np.zeros(0, dtype=np.int64)
+        marks = ",".join("?" * len(ids))
+        keys = [row[0] for row in cur.execute(f"SELECT rowid FROM passages WHERE article_id IN ({marks})", ids)]
+        cur.execute(f"DELETE FROM articles WHERE id IN ({marks})", ids)
+        return np.array(keys, dtype=np.int64)
+
+    def remove(self, article_ids: Sequence[str] = (), sources: Sequence[str] = ()) -> list[str]:
+        """Remove articles by id, and every article whose source or file path is in `sources`."""
+        self._require_writable()
+        ids = list(article_ids)
+        for source in sources:
+            ids += [
+                row[0]
+                for row in self.db.execute(
+                    "SELECT id FROM articles WHERE source = ? OR path = ?", (source, source)
+                )
+            ]
+        ids = [i for i in dict.fromkeys(ids) if self.db.execute(
+            "SELECT 1 FROM articles WHERE id = ?", (i,)).fetchone()]
+        if not ids:
+            return []
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            removed = self._delete_articles(cur, ids)
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        self._vectors.remove_ids(removed)
+        self._dirty = True
+        self.flush()
+        return ids
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def known_hashes(self, hashes: Iterable[str]) -> set[str]:
+        """The content hashes among `hashes` that are already indexed."""
+        return {row[0] for row in self._select_in(
+            "SELECT content_hash FROM articles WHERE content_hash IN ({})", list(hashes))}
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        """The ids among `ids` that name indexed articles."""
+        return {row[0] for row in self._select_in("SELECT id FROM articles WHERE id IN ({})", list(ids))}
+
+    def ids_by_path(self, paths: Iterable[str]) -> dict[str, list[str]]:
+        """Indexed article ids for each of the given file paths."""
+        found: dict[str, list[str]] = {}
+        for row in self._select_in("SELECT path, id FROM articles WHERE path IN ({})", list(paths)):
+            found.setdefault(row[0], []).append(row[1])
+        return found
+
+    def _select_in(self, sql: str, values: list, chunk: int = 500) -> list[sqlite3.Row]:
+        rows: list[sqlite3.Row] = []
+        for first in range(0, len(values), chunk):
+            part = values[first : first + chunk]
+            rows.extend(self.db.execute(sql.format(",".join("?" * len(part))), part).fetchall())
+        return rows
+
+    def dense_search(self, vector: np.ndarray, k: int, filters: Filters = Filters()) -> list[tuple[int, float]]:
+        """Passage keys and inner-product scores of the `k` nearest vectors."""
+        if self._vectors.ntotal == 0 or k <= 0:
+            return []
+        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
+        params = None
+        if filters:
+            where, args = filters.sql()
+            allowed = np.fromiter(
+                (row[0] for row in self.db.execute(
+                    f"SELECT p.rowid FROM passages p JOIN articles a ON a.id = p.article_id WHERE {where}",
+                    args,
+                )),
+                dtype=np.int64,
+            )
+            if allowed.size == 0:
+                return []
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        scores, keys = self._vectors.search(query, min(k, self._vectors.ntotal), params=params)
+        return [(int(key), float(score)) for key, score in zip(keys[0], scores[0]) if key >= 0]
+
+    def keyword_search(self, match: str, k: int, filters: Filters = Filters()) -> list[tuple[int, float]]:
+        """Passage keys and BM25 scores (higher is better) for an FTS5 MATCH expression."""
+        if not match or k <= 0:
+            return []
+        where, args = filters.sql()
+        join = f"JOIN passages p ON p.rowid = f.rowid JOIN articles a ON a.id = p.article_id AND {where}" if filters else ""
+        rows = self.db.execute(
+            f"SELECT f.rowid, bm25(passages_fts) AS rank FROM passages_fts f {join}"
+            " WHERE passages_fts MATCH ? ORDER BY rank LIMIT ?",
+            [*args, match, k] if filters else [match, k],
+        ).fetchall()
+        return [(int(row[0]), -float(row[1])) for row in rows]
+
+    def passages(self, keys: Sequence[int]) -> dict[int, StoredPassage]:
+        """The stored passages (with their articles) for the given keys."""
+        if not keys:
+            return {}
+        rows = self.db.execute(
+            "SELECT p.rowid AS key, p.id, p.article_id, p.ordinal, p.start_char, p.end_char, p.text,"
+            " a.title, a.date, a.source, a.url, a.path, a.content_hash, a.text AS article_text"
+            f" FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.rowid IN ({','.join('?' * len(keys))})",
+            list(keys),
+        ).fetchall()
+        return {
+            row["key"]: StoredPassage(
+                key=row["key"],
+                passage=Passage(row["id"], row["article_id"], row["ordinal"], row["start_char"],
+                                row["end_char"], row["text"]),
+                article=_article_from_row(row),
+            )
+            for row in rows
+        }
+
+    def article_passages(self, article_id: str) -> list[tuple[Passage, np.ndarray]]:
+        """An article's passages in order, each with its stored vector."""
+        rows = self.db.execute(
+            "SELECT id, article_id, ordinal, start_char, end_char, text, vector FROM passages"
+            " WHERE article_id = ? ORDER BY ordinal",
+            (article_id,),
+        ).fetchall()
+        return [
+            (Passage(r["id"], r["article_id"], r["ordinal"], r["start_char"], r["end_char"], r["text"]),
+             np.frombuffer(r["vector"], dtype=np.float32))
+            for r in rows
+        ]
+
+    def vector_count(self) -> int:
+        return int(self._vectors.ntotal)
+
+    def faiss_keys(self) -> np.ndarray:
+        """The passage keys in the FAISS copy (for consistency checks)."""
+        return np.sort(self._faiss_ids())
+
+    def stats(self) -> Stats:
+        articles, oldest, newest = self.db.execute(
+            "SELECT count(*), min(date), max(date) FROM articles"
+        ).fetchone()
+        passages = self.db.execute("SELECT count(*) FROM passages").fetchone()[0]
+        size = sum(p.stat().st_size for p in self.directory.iterdir() if p.is_file())
+        return Stats(
+            articles=articles,
+            passages=passages,
+            model=self.meta["model"],
+            dimension=self.dimension,
+            faiss_index=self.meta["faiss_index"],
+            size_bytes=size,
+            oldest=oldest,
+            newest=newest,
+            directory=str(self.directory),
+        )
