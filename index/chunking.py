@@ -10,11 +10,12 @@ from index.sentences import Sentence, split_sentences
 
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\n)[^\n]*)*")
 _WORD = re.compile(r"\S+")
+RUN_ON_WORDS = 250
 
 
 @dataclass(frozen=True)
 class ChunkingConfig:
-    """Passage size in words; a passage never cuts a sentence (see `_run_on_pieces` for the one exception)."""
+    """Passage size in words; a passage never cuts a sentence (`_run_on_pieces` is the one exception)."""
 
     max_words: int = 150
     overlap_words: int = 30
@@ -47,9 +48,10 @@ def article_sentences(text: str) -> list[Sentence]:
 
 
 def _run_on_pieces(sentence: Sentence, limit: int) -> list[Sentence]:
-    """A "sentence" longer than a whole passage (a table, a list without stops) cut at word gaps."""
+    """A "sentence" of over `RUN_ON_WORDS` words (a table, a list without stops; more than the
+    model reads at once) cut at word gaps into pieces of `limit` words."""
     words = list(_WORD.finditer(sentence.text))
-    if len(words) <= limit:
+    if len(words) <= RUN_ON_WORDS:
         return [sentence]
     pieces = []
     for first in range(0, len(words), limit):

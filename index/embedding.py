@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from functools import cached_property
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,26 @@ def _model_location(name: str) -> str:
     return canonical_model_name(name)
 
 
+@lru_cache(maxsize=4)
+def _load(name: str):
+    """Load a model once per process; every Embedder of that model shares it (encode is thread-safe)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    location = _model_location(name)
+    log.info("loading embedding model %s from %s", name, location)
+    try:
+        return SentenceTransformer(location, device="cpu", local_files_only=True)
+    except Exception as exc:
+        raise EmbeddingError(
+            f"cannot load embedding model {name!r}: {exc.__class__.__name__}: {exc}. "
+            "Models are never downloaded: give a local folder or a model already in the "
+            "Hugging Face cache."
+        ) from None
+
+
 class Embedder:
     """Turns texts into unit-length float32 vectors; the model loads on first use."""
 
@@ -42,23 +62,9 @@ class Embedder:
         self.name = canonical_model_name(model)
         self.batch_size = batch_size
 
-    @cached_property
+    @property
     def _model(self):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-        location = _model_location(self.name)
-        log.info("loading embedding model %s from %s", self.name, location)
-        try:
-            return SentenceTransformer(location, device="cpu", local_files_only=True)
-        except Exception as exc:
-            raise EmbeddingError(
-                f"cannot load embedding model {self.name!r}: {exc.__class__.__name__}: {exc}. "
-                "Models are never downloaded: give a local folder or a model already in the "
-                "Hugging Face cache."
-            ) from None
+        return _load(self.name)
 
     @property
     def dimension(self) -> int:

@@ -70,8 +70,9 @@ def ingest(
     items: Iterable[Article | LoadProblem],
     chunking: ChunkingConfig = ChunkingConfig(),
     progress: bool = False,
+    commit_every: int = COMMIT_PASSAGES,
 ) -> IngestReport:
-    """Index new and changed articles. Each step of about `COMMIT_PASSAGES` passages is one
+    """Index new and changed articles. Each step of about `commit_every` passages is one
     transaction, so a failure or kill loses at most the step under way, never indexed data."""
     started = time.perf_counter()
     report = IngestReport()
@@ -82,7 +83,7 @@ def ingest(
         step: list[tuple[Article, list[str], list[Passage]]] = []
         for entry in chunked:
             step.append(entry)
-            if sum(len(p) for _, _, p in step) >= COMMIT_PASSAGES:
+            if sum(len(p) for _, _, p in step) >= commit_every:
                 _commit(store, embedder, step, report, bar)
                 step = []
         if step:

@@ -15,6 +15,7 @@ from index.store import Filters, Store
 
 RRF_K = 60
 _TERM = re.compile(r"\w+", re.UNICODE)
+STOP_WORDS = ENGLISH_STOP_WORDS | {"did", "does", "doing", "s", "t"}
 
 
 class Mode(str, Enum):
@@ -46,7 +47,8 @@ def keyword_query(text: str) -> str:
     and BM25 already ranks passages with more (and rarer) shared terms first.
     """
     terms = dict.fromkeys(
-        t for t in (m.group().lower() for m in _TERM.finditer(text)) if t not in ENGLISH_STOP_WORDS
+        t for t in (m.group().lower() for m in _TERM.finditer(text))
+        if t not in STOP_WORDS and (len(t) > 1 or t.isdigit())
     )
     return " OR ".join(f'"{term}"' for term in terms)
 

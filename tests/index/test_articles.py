@@ -1,0 +1,95 @@
+"""Loading articles from each format, and every kind of bad input reported per file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from index.articles import Article, LoadProblem, load_paths
+
+
+def load(*paths: Path) -> tuple[list[Article], list[LoadProblem]]:
+    items = list(load_paths(paths))
+    return [i for i in items if isinstance(i, Article)], [i for i in items if isinstance(i, LoadProblem)]
+
+
+def test_seed_format_gives_date_title_and_paragraphs(articles_dir: Path) -> None:
+    [article], problems = load(articles_dir / "harbour.txt")
+    assert not problems
+    assert article.date == dt.date(2023, 3, 14)
+    assert article.title.startswith("The port authority of Valemont opened a new container terminal")
+    assert article.title.endswith("a year.")
+    assert article.text.startswith("The port authority")
+    assert article.text.count("\n\n") == 2
+    assert "date 2023" not in article.text
+    assert article.source == str((articles_dir / "harbour.txt").resolve())
+
+
+def test_the_real_seed_file_layout_loads(tmp_path: Path) -> None:
+    path = tmp_path / "000_x.txt"
+    path.write_text(" date 2022-01-28 North Korea’s agency said Friday that U.S. officials met on Jan. 5.\n\n"
+                    "Second paragraph here.", encoding="utf-8")
+    [article], _ = load(path)
+    assert article.date == dt.date(2022, 1, 28)
+    assert article.title == "North Korea’s agency said Friday that U.S. officials met on Jan. 5."
+
+
+def test_markdown_heading_becomes_title_and_has_no_date(articles_dir: Path) -> None:
+    [article], _ = load(articles_dir / "more" / "library.md")
+    assert article.title == "City library reopens after renovation"
+    assert article.date is None
+    assert article.text.startswith("The central library of Brackenford")
+
+
+def test_jsonl_records_keep_given_fields_and_fill_the_rest(articles_dir: Path) -> None:
+    given, bare = load(articles_dir / "more" / "wire.jsonl")[0]
+    assert (given.id, given.title, given.date, given.url, given.source) == (
+        "wire-001", "Rail strike called off", dt.date(2023, 4, 2), "https://news.example.org/rail-strike", "Example Wire")
+    assert bare.id == bare.content_hash[:16]
+    assert bare.title.startswith("A rare quillwort fern")
+    assert bare.date is None and bare.url is None
+
+
+def test_folder_is_read_recursively_and_ids_are_stable(articles_dir: Path) -> None:
+    first, _ = load(articles_dir)
+    second, _ = load(articles_dir)
+    assert len(first) == 5
+    assert [a.id for a in first] == [a.id for a in second]
+    assert len({a.id for a in first}) == 5
+
+
+def test_same_text_rewrapped_has_the_same_hash(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("One sentence here. Another one.", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("One  sentence\nhere.   Another one.\n", encoding="utf-8")
+    a, b = load(tmp_path)[0]
+    assert a.content_hash == b.content_hash and a.id == b.id
+
+
+def test_bad_files_are_reported_one_by_one_and_the_rest_loads(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text(" date 2021-05-01 A good article. It loads.", encoding="utf-8")
+    (tmp_path / "latin1.txt").write_bytes("Caf\xe9 au lait.".encode("latin-1"))
+    (tmp_path / "empty.txt").write_text("   \n\n  ", encoding="utf-8")
+    (tmp_path / "baddate.txt").write_text(" date 2021-13-45 Month thirteen.", encoding="utf-8")
+    (tmp_path / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (tmp_path / "lines.jsonl").write_text(
+        '{"text": "Line one is fine."}\n{"text": "broken\n\n["a list"]\n{"title": "no text"}\n'
+        '{"text": "Bad date.", "date": "28/01/2022"}\n', encoding="utf-8")
+    articles, problems = load(tmp_path, tmp_path / "missing.txt")
+    assert sorted(a.text for a in articles) == ["A good article. It loads.", "Line one is fine."]
+    messages = {(Path(p.path).name, p.line): p.message for p in problems}
+    assert "not UTF-8" in messages[("latin1.txt", None)]
+    assert messages[("empty.txt", None)] == "no text"
+    assert "malformed date '2021-13-45'" in messages[("baddate.txt", None)]
+    assert "binary" in messages[("binary.txt", None)]
+    assert "broken JSON" in messages[("lines.jsonl", 2)]
+    assert "object" in messages[("lines.jsonl", 4)]
+    assert "text" in messages[("lines.jsonl", 5)]
+    assert "malformed date" in messages[("lines.jsonl", 6)]
+    assert "no such file" in messages[("missing.txt", None)]
+    assert str(problems[0]).count(":") >= 1
+
+
+def test_control_characters_are_dropped(tmp_path: Path) -> None:
+    (tmp_path / "ctl.txt").write_text("Bell\x07 and escape\x1b removed.\r\nSecond line.", encoding="utf-8")
+    [article], _ = load(tmp_path)
+    assert article.text == "Bell and escape removed. Second line."

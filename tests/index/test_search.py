@@ -1,0 +1,74 @@
+"""Hybrid, dense and keyword retrieval over the fixture index, with filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from index.embedding import Embedder
+from index.search import Mode, QueryError, Searcher, keyword_query, reciprocal_rank_fusion
+from index.store import Filters, Store
+
+
+@pytest.fixture
+def searcher(built_index: Path, embedder: Embedder):
+    with Store.open(built_index) as store:
+        yield Searcher(store, embedder)
+
+
+def titles(hits) -> list[str]:
+    return [hit.article.title for hit in hits]
+
+
+def test_a_rare_exact_keyword_is_found(searcher: Searcher) -> None:
+    for mode in (Mode.KEYWORD, Mode.HYBRID):
+        hits = searcher.search("quillwort", k=3, mode=mode)
+        assert hits[0].article.text.startswith("A rare quillwort fern"), mode
+
+
+def test_a_paraphrase_without_shared_words_is_found(searcher: Searcher) -> None:
+    question = "Which fruit crop was ruined by freezing weather?"
+    assert searcher.search(question, k=3, mode=Mode.KEYWORD) == [] or \
+        "apricot" not in searcher.search(question, k=1, mode=Mode.KEYWORD)[0].passage.text
+    for mode in (Mode.DENSE, Mode.HYBRID):
+        hit = searcher.search(question, k=3, mode=mode)[0]
+        assert "apricot" in hit.passage.text, mode
+
+
+def test_hits_carry_metadata_offsets_and_ranks(searcher: Searcher) -> None:
+    hit = searcher.search("rail strike pay offer", k=2)[0]
+    assert hit.article.id == "wire-001" and hit.article.url == "https://news.example.org/rail-strike"
+    assert hit.article.text[hit.passage.start:hit.passage.end] == hit.passage.text
+    assert hit.rank == 1 and hit.dense_rank is not None and hit.keyword_rank is not None
+
+
+def test_date_and_source_filters(searcher: Searcher) -> None:
+    march = Filters(since=dt.date(2023, 3, 1), until=dt.date(2023, 3, 31))
+    for mode in Mode:
+        hits = searcher.search("harbour terminal frost strike library", k=10, mode=mode, filters=march)
+        assert hits and all(h.article.date and dt.date(2023, 3, 1) <= h.article.date <= dt.date(2023, 3, 31)
+                            for h in hits), mode
+    only_wire = Filters(sources=("Example Wire",))
+    assert {h.article.id for h in searcher.search("strike", k=10, filters=only_wire)} == {"wire-001"}
+    assert searcher.search("strike", filters=Filters(since=dt.date(2030, 1, 1))) == []
+
+
+def test_empty_queries_are_refused(searcher: Searcher) -> None:
+    with pytest.raises(QueryError):
+        searcher.search("   ")
+    with pytest.raises(QueryError, match="no searchable words"):
+        searcher.search("the of and ?!", mode=Mode.KEYWORD)
+    assert searcher.search("the of and ?!", k=2, mode=Mode.HYBRID)
+
+
+def test_keyword_query_drops_stop_words_and_quotes_terms() -> None:
+    assert keyword_query('What did "Kim" say about the U.S.?') == '"kim" OR "say"'
+    assert keyword_query("the and of") == ""
+
+
+def test_rrf_rewards_agreement() -> None:
+    fused = reciprocal_rank_fusion([[1, 2, 3], [3, 4, 1]])
+    assert [key for key, _ in fused][:2] == [1, 3]
+    assert fused[0][1] == pytest.approx(1 / 61 + 1 / 63)

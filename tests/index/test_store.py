@@ -1,0 +1,175 @@
+"""The index directory: dedup, updates, removal, reopening, model checks, locks, damage and repair."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.articles import load_paths, make_article
+from index.embedding import Embedder
+from index.ingest import ingest
+from index.store import DB_FILE, VECTORS_FILE, CorruptIndex, IndexLocked, IndexNotFound, ModelMismatch, Store
+
+
+class CountingEmbedder(Embedder):
+    """The real model, counting the texts it is asked to encode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoded: list[str] = []
+
+    def encode(self, texts, progress=False):
+        self.encoded.extend(texts)
+        return super().encode(texts, progress)
+
+
+def consistent(store: Store) -> bool:
+    keys = np.array(sorted(r[0] for r in store.db.execute("SELECT rowid FROM passages")), dtype=np.int64)
+    fts = store.db.execute("SELECT count(*) FROM passages_fts").fetchone()[0]
+    return np.array_equal(keys, store.faiss_keys()) and fts == len(keys)
+
+
+def snapshot(store: Store) -> dict[str, list]:
+    rows = store.db.execute("SELECT id, article_id, start_char, end_char, text, vector FROM passages ORDER BY id")
+    return {r["id"]: [r["article_id"], r["start_char"], r["end_char"], r["text"], r["vector"]] for r in rows}
+
+
+def test_reopen_after_restart_keeps_everything(built_index: Path, embedder: Embedder) -> None:
+    with Store.open(built_index) as store:
+        stats, before = store.stats(), snapshot(store)
+        assert consistent(store)
+    with Store.open(built_index, model=embedder.name) as store:
+        assert store.stats() == stats and snapshot(store) == before
+    assert stats.articles == 5 and stats.passages >= 5
+    assert (stats.oldest, stats.newest) == ("2023-03-14", "2023-04-02")
+    assert stats.size_bytes > 0 and stats.model == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def test_adding_again_embeds_nothing_and_copies_are_duplicates(built_index: Path, articles_dir: Path) -> None:
+    copy = articles_dir / "copy-of-harbour.txt"
+    copy.write_text((articles_dir / "harbour.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    counting = CountingEmbedder()
+    with Store.open(built_index, writable=True) as store:
+        report = ingest(store, counting, load_paths([articles_dir]))
+        assert consistent(store)
+    assert (report.added, report.updated, report.duplicates) == (0, 0, 6)
+    assert counting.encoded == []
+
+
+def test_an_edited_file_replaces_its_old_version(built_index: Path, articles_dir: Path) -> None:
+    path = articles_dir / "orchard.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("a fifth", "a quarter"), encoding="utf-8")
+    counting = CountingEmbedder()
+    with Store.open(built_index, writable=True) as store:
+        report = ingest(store, counting, load_paths([articles_dir]))
+        texts = [r[0] for r in store.db.execute("SELECT text FROM articles WHERE path = ?", (str(path),))]
+        assert consistent(store) and store.stats().articles == 5
+    assert (report.added, report.updated, report.duplicates) == (0, 1, 4)
+    assert len(texts) == 1 and "a quarter" in texts[0]
+    assert all("a quarter" in t or "apricot" in t or "frost" in t.lower() for t in counting.encoded)
+
+
+def test_remove_by_id_and_by_source(built_index: Path, articles_dir: Path) -> None:
+    with Store.open(built_index, writable=True) as store:
+        assert store.remove(["wire-001"]) == ["wire-001"]
+        removed = store.remove(sources=[str(articles_dir / "more" / "wire.jsonl")])
+        assert len(removed) == 1
+        assert store.remove(["no-such-id"]) == []
+        assert consistent(store) and store.stats().articles == 3
+    with Store.open(built_index) as store:
+        assert consistent(store) and store.stats().articles == 3
+
+
+def test_a_different_model_is_refused(built_index: Path) -> None:
+    with pytest.raises(ModelMismatch, match="all-MiniLM-L6-v2"):
+        Store.open(built_index, model="some/other-model")
+
+
+def test_missing_and_foreign_directories(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFound, match="newsbot index add"):
+        Store.open(tmp_path / "nothing")
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(IndexNotFound, match="not a newsbot index"):
+        Store.open(tmp_path / "foreign", model="m", dimension=3, writable=True)
+    assert (tmp_path / "foreign" / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_two_writers_are_not_interleaved(built_index: Path) -> None:
+    with Store.open(built_index, writable=True):
+        with pytest.raises(IndexLocked, match="process"):
+            Store.open(built_index, writable=True)
+        with Store.open(built_index) as reader:
+            assert reader.stats().articles == 5
+    Store.open(built_index, writable=True).close()
+
+
+def test_a_lost_vectors_file_is_rebuilt_from_the_database(built_index: Path) -> None:
+    with Store.open(built_index) as store:
+        before = store.faiss_keys()
+    (built_index / VECTORS_FILE).unlink()
+    with Store.open(built_index) as store:
+        assert np.array_equal(store.faiss_keys(), before) and consistent(store)
+
+
+def test_a_damaged_vectors_file_is_named_and_repair_fixes_it(built_index: Path) -> None:
+    path = built_index / VECTORS_FILE
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(CorruptIndex, match="vectors.faiss.*newsbot index repair"):
+        Store.open(built_index)
+    assert len(path.read_bytes()) == 100, "nothing is overwritten silently"
+    with Store.open(built_index, writable=True, repair=True) as store:
+        assert store.repair() == store.stats().passages
+    with Store.open(built_index) as store:
+        assert consistent(store)
+
+
+def test_a_damaged_database_is_named(built_index: Path) -> None:
+    path = built_index / DB_FILE
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(CorruptIndex, match="newsbot.db"):
+        Store.open(built_index)
+
+
+class FailingEmbedder(CountingEmbedder):
+    """The real model, failing on its second call, as a crash in the middle of an ingest would."""
+
+    def encode(self, texts, progress=False):
+        if self.encoded:
+            raise RuntimeError("simulated failure")
+        return super().encode(texts, progress)
+
+
+def test_a_failed_ingest_keeps_the_old_index_and_every_committed_step(built_index: Path, tmp_path: Path) -> None:
+    with Store.open(built_index) as store:
+        before = snapshot(store)
+    many = [make_article(f"Report number {i} about the weather in town {i}. " * 30, path=f"gen/{i}.txt",
+                         date=dt.date(2024, 1, 1)) for i in range(60)]
+    with Store.open(built_index, writable=True) as store:
+        with pytest.raises(RuntimeError, match="simulated"):
+            ingest(store, FailingEmbedder(), many, commit_every=20)
+    with Store.open(built_index) as store:
+        after = snapshot(store)
+        assert consistent(store)
+        assert {k: v for k, v in after.items() if k in before} == before
+        committed = store.stats().articles - 5
+        assert 0 < committed < 60
+    with Store.open(built_index, writable=True) as store:
+        report = ingest(store, Embedder(), many)
+        assert consistent(store) and store.stats().articles == 65
+    assert (report.added, report.duplicates) == (60 - committed, committed)
+
+
+def test_database_passages_and_fts_agree_with_articles(built_index: Path) -> None:
+    db = sqlite3.connect(built_index / DB_FILE)
+    orphans = db.execute("SELECT count(*) FROM passages p LEFT JOIN articles a ON a.id = p.article_id"
+                         " WHERE a.id IS NULL").fetchone()[0]
+    texts = db.execute("SELECT p.text, substr(a.text, p.start_char + 1, p.end_char - p.start_char)"
+                       " FROM passages p JOIN articles a ON a.id = p.article_id").fetchall()
+    assert orphans == 0 and texts and all(p == a for p, a in texts)
