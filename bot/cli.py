@@ -1,4 +1,4 @@
-"""The `newsbot` command: build and inspect an index, and search it."""
+"""The `newsbot` command: build and inspect an index, search it, ask it, chat with it."""
 
 from __future__ import annotations
 
@@ -63,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
     stats = index_commands.add_parser("stats", parents=[common], help="counts, size on disk and model")
     stats.add_argument("--json", action="store_true", help="one JSON object")
     index_commands.add_parser("repair", parents=[common], help="rebuild vectors.faiss from the database")
+
+    ask = commands.add_parser("ask", parents=[common], help="answer one question, with sources")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="JSON output")
+    ask.add_argument("--ref-date", type=_date, metavar="YYYY-MM-DD",
+                     help="the day that 'yesterday' and 'last week' count from (default today)")
+    chat = commands.add_parser("chat", parents=[common], help="interactive chat in the terminal")
+    chat.add_argument("--ref-date", type=_date, metavar="YYYY-MM-DD")
 
     search = commands.add_parser("search", parents=[common], help="find the passages that best match a question")
     search.add_argument("query")
@@ -172,6 +180,38 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _engine(settings: Settings):
+    from bot.answer import AnswerEngine
+    from index.search import Searcher
+
+    store, embedder = _open_store(settings)
+    return store, AnswerEngine(Searcher(store, embedder))
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import render
+
+    store, engine = _engine(settings)
+    with store:
+        answer = engine.answer(args.question, today=args.ref_date)
+    if args.json:
+        print(json.dumps(render.answer_json(answer), indent=2, ensure_ascii=False))
+    else:
+        print(render.plain(answer))
+    return EXIT_OK
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.chat import chat
+
+    store, engine = _engine(settings)
+    with store:
+        stats = store.stats()
+        banner = (f"newsbot: {stats.articles} articles"
+                  + (f" from {stats.oldest} to {stats.newest}" if stats.oldest else "") + ".")
+        return chat(engine, today=args.ref_date, banner=banner)
+
+
 def _hit_json(hit) -> dict:
     return {
         "rank": hit.rank,
@@ -196,12 +236,15 @@ COMMANDS = {
     ("index", "stats"): cmd_index_stats,
     ("index", "repair"): cmd_index_repair,
     ("search", None): cmd_search,
+    ("ask", None): cmd_ask,
+    ("chat", None): cmd_chat,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from index.embedding import EmbeddingError
+    from bot.answer import QuestionError
     from index.search import QueryError
     from index.store import StoreError
 
@@ -210,12 +253,15 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
         handler = COMMANDS[(args.command, getattr(args, "index_command", None))]
         return handler(args, settings)
-    except (CliError, SettingsError, StoreError, EmbeddingError, QueryError) as exc:
+    except (CliError, SettingsError, StoreError, EmbeddingError, QueryError, QuestionError) as exc:
         print(f"newsbot: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("newsbot: interrupted; everything committed before is kept", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        sys.stderr.close()
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+import numpy as np
+
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from index.articles import Article
@@ -76,8 +78,9 @@ class Searcher:
         k: int = 10,
         mode: Mode = Mode.HYBRID,
         filters: Filters = Filters(),
+        query_vector: np.ndarray | None = None,
     ) -> list[Hit]:
-        """The `k` best passages for `query`, best first."""
+        """The `k` best passages for `query`, best first; pass `query_vector` if it is encoded already."""
         if not query or not query.strip():
             raise QueryError("the query is empty")
         mode = Mode(mode)
@@ -85,7 +88,7 @@ class Searcher:
         dense: list[tuple[int, float]] = []
         keyword: list[tuple[int, float]] = []
         if mode in (Mode.DENSE, Mode.HYBRID):
-            vector = self.embedder.encode([query])[0]
+            vector = self.embedder.encode([query])[0] if query_vector is None else query_vector
             dense = self.store.dense_search(vector, pool if mode is Mode.HYBRID else k, filters)
         if mode in (Mode.KEYWORD, Mode.HYBRID):
             match = keyword_query(query)

@@ -1,0 +1,316 @@
+"""Measure ingest throughput, index size and search latency on a real corpus, in one run.
+
+What it measures, over the passages of the loaded articles (default chunking):
+
+* raw encode throughput: `SentenceTransformer.encode` over all passage texts at once
+  (the model is warmed first, so its load time is excluded);
+* end-to-end ingest throughput: `index.ingest.ingest` into a fresh index directory, timed from
+  `Store.open` to `Store.close` (chunking, embedding in commit steps, SQLite + FTS5, FAISS flush),
+  and its ratio to the raw encode throughput (target >= 0.85);
+* index size on disk, in total and per passage;
+* search latency (p50/p95) for hybrid, dense and keyword search with k=10, on questions made from
+  sampled passages (each passage's first sentence, cut to 12 words), and the fraction of questions
+  whose source passage is in the top 10 (a sanity recall, not a quality measure).
+
+Articles are deduplicated the way ingest does (first article per content hash and per id), so
+both throughputs are over exactly the same passages.
+
+Run by hand (never in CI), from the project root:
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/ingest.py /work/shared/data/news/bbc.jsonl --limit 200
+
+Options: `--limit N` keeps the first N loaded articles, `--questions Q` (default 200) and
+`--seed S` choose the search questions, `--batch-size B` sets the encode batch size (default: the
+Embedder's), `--workdir DIR` keeps the index in a new folder under DIR instead of a deleted temp dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.articles import Article, LoadProblem, load_paths
+from index.chunking import ChunkingConfig, Passage, chunk_article
+from index.embedding import Embedder
+from index.ingest import IngestReport, ingest
+from index.search import Mode, QueryError, Searcher
+from index.sentences import split_sentences
+from index.store import Store
+
+TARGET_RATIO = 0.85
+TOP_K = 10
+QUESTION_WORDS = 12
+MODES = (Mode.HYBRID, Mode.DENSE, Mode.KEYWORD)
+
+Row = tuple[str, str, str]
+
+
+@dataclass
+class Corpus:
+    """The articles to index (deduplicated) and their passages."""
+
+    articles: list[Article]
+    passages: list[Passage]
+    loaded: int
+    duplicates: int
+    problems: int
+
+
+@dataclass
+class ModeResult:
+    """Latencies of the questions that could be searched, and how many found their passage."""
+
+    mode: Mode
+    latencies_ms: list[float]
+    found: int
+    failed: int
+    questions: int
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("corpus", type=Path, help="an article file or folder that load_paths reads")
+    parser.add_argument("--limit", type=positive_int, default=None, help="keep the first N loaded articles")
+    parser.add_argument("--questions", type=positive_int, default=200, help="search questions (default 200)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for sampling the questions (default 0)")
+    parser.add_argument("--batch-size", type=positive_int, default=None, help="encode batch size")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the index under this folder")
+    return parser.parse_args(argv)
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def say(message: str) -> None:
+    """Progress goes to stderr so stdout holds only the facts and the table."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def load_corpus(path: Path, limit: int | None) -> Corpus:
+    """The first `limit` loaded articles, deduplicated as ingest would, and their passages."""
+    loaded: list[Article] = []
+    problems = 0
+    for item in load_paths([path]):
+        if isinstance(item, LoadProblem):
+            problems += 1
+            continue
+        loaded.append(item)
+        if limit is not None and len(loaded) >= limit:
+            break
+    articles = unique_articles(loaded)
+    config = ChunkingConfig()
+    passages = [p for article in articles for p in chunk_article(article, config)]
+    return Corpus(articles, passages, len(loaded), len(loaded) - len(articles), problems)
+
+
+def unique_articles(articles: list[Article]) -> list[Article]:
+    """The first article per content hash and per id (what `index.ingest.plan` keeps)."""
+    hashes: set[str] = set()
+    ids: set[str] = set()
+    kept: list[Article] = []
+    for article in articles:
+        if article.content_hash in hashes or article.id in ids:
+            continue
+        hashes.add(article.content_hash)
+        ids.add(article.id)
+        kept.append(article)
+    return kept
+
+
+def time_raw_encode(embedder: Embedder, texts: list[str]) -> float:
+    """Seconds to encode `texts` with the bare model, after a small warm-up encode."""
+    model = embedder._model
+
+    def encode(batch: list[str]) -> np.ndarray:
+        return model.encode(
+            batch,
+            batch_size=embedder.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+
+    encode(texts[: min(len(texts), embedder.batch_size)])
+    started = time.perf_counter()
+    encode(texts)
+    return time.perf_counter() - started
+
+
+def time_ingest(embedder: Embedder, articles: list[Article], index_dir: Path) -> tuple[float, IngestReport]:
+    """Seconds to open a new index, ingest `articles` into it and close it."""
+    dimension = embedder.dimension
+    started = time.perf_counter()
+    store = Store.open(index_dir, model=embedder.name, dimension=dimension, writable=True)
+    try:
+        report = ingest(store, embedder, articles)
+    finally:
+        store.close()
+    return time.perf_counter() - started, report
+
+
+def directory_bytes(directory: Path) -> int:
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+
+
+def make_question(text: str) -> str:
+    """The passage's first sentence, cut to its first `QUESTION_WORDS` words."""
+    sentences = split_sentences(text)
+    first = sentences[0].text if sentences else text
+    return " ".join(first.split()[:QUESTION_WORDS])
+
+
+def sample_questions(passages: list[Passage], count: int, seed: int) -> list[tuple[str, str]]:
+    """(question, source passage id) for `count` passages drawn without replacement."""
+    chosen = random.Random(seed).sample(passages, min(count, len(passages)))
+    return [(make_question(p.text), p.id) for p in chosen]
+
+
+def time_searches(searcher: Searcher, mode: Mode, questions: list[tuple[str, str]]) -> ModeResult:
+    """Time each question in one mode (after one untimed warm-up search)."""
+    result = ModeResult(mode, [], 0, 0, len(questions))
+    try:
+        searcher.search(questions[0][0], k=TOP_K, mode=mode)
+    except QueryError:
+        pass
+    for question, passage_id in questions:
+        started = time.perf_counter()
+        try:
+            hits = searcher.search(question, k=TOP_K, mode=mode)
+        except QueryError:
+            result.failed += 1
+            continue
+        result.latencies_ms.append((time.perf_counter() - started) * 1000)
+        result.found += any(hit.passage.id == passage_id for hit in hits)
+    return result
+
+
+def run_searches(index_dir: Path, embedder: Embedder, questions: list[tuple[str, str]]) -> list[ModeResult]:
+    store = Store.open(index_dir, model=embedder.name)
+    try:
+        searcher = Searcher(store, embedder)
+        return [time_searches(searcher, mode, questions) for mode in MODES]
+    finally:
+        store.close()
+
+
+def machine_facts(embedder: Embedder, corpus: Corpus, path: Path, index_dir: Path) -> list[tuple[str, str]]:
+    import torch
+
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return [
+        ("python", f"{platform.python_version()} on {platform.platform()}"),
+        ("cpu count", f"{os.cpu_count()} ({affinity} usable by this process)"),
+        ("cpu", platform.processor() or platform.machine()),
+        ("torch threads", f"{torch.get_num_threads()} (torch {torch.__version__})"),
+        ("model", f"{embedder.name} (dimension {embedder.dimension})"),
+        ("batch size", str(embedder.batch_size)),
+        ("corpus", str(path)),
+        ("articles", f"{len(corpus.articles):,} indexed ({corpus.loaded:,} loaded, "
+                     f"{corpus.duplicates:,} duplicates dropped, {corpus.problems:,} load problems)"),
+        ("passages", f"{len(corpus.passages):,} (default chunking)"),
+        ("index dir", str(index_dir)),
+    ]
+
+
+def throughput_rows(passages: int, raw_s: float, ingest_s: float) -> list[Row]:
+    raw_rate, e2e_rate = passages / raw_s, passages / ingest_s
+    ratio = e2e_rate / raw_rate
+    verdict = "PASS" if ratio >= TARGET_RATIO else "FAIL"
+    return [
+        ("raw encode", f"{raw_rate:,.1f} passages/s", f"{passages:,} passages in {raw_s:.2f} s"),
+        ("end-to-end ingest", f"{e2e_rate:,.1f} passages/s", f"{ingest_s:.2f} s, open to close"),
+        ("end-to-end / raw", f"{ratio:.3f}", f"{verdict} (target >= {TARGET_RATIO})"),
+    ]
+
+
+def size_rows(size: int, passages: int) -> list[Row]:
+    return [
+        ("index size", f"{size:,} bytes", f"{size / 2**20:.2f} MiB, all files in the index dir"),
+        ("bytes per passage", f"{size / passages:,.0f}", ""),
+    ]
+
+
+def search_rows(result: ModeResult) -> list[Row]:
+    name = result.mode.value
+    failed = f", {result.failed} not searchable" if result.failed else ""
+    timed = f"{len(result.latencies_ms)} queries, k={TOP_K}{failed}"
+    p50, p95 = np.percentile(result.latencies_ms, [50, 95]) if result.latencies_ms else (np.nan, np.nan)
+    recall = result.found / result.questions
+    return [
+        (f"{name} search p50", f"{p50:.2f} ms", timed),
+        (f"{name} search p95", f"{p95:.2f} ms", ""),
+        (f"{name} source in top {TOP_K}", f"{recall:.3f}", f"{result.found}/{result.questions} queries"),
+    ]
+
+
+def format_table(rows: list[Row]) -> str:
+    header: Row = ("metric", "value", "note")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
+    lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header, *rows]]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def format_facts(facts: list[tuple[str, str]]) -> str:
+    width = max(len(name) for name, _ in facts)
+    return "\n".join(f"{name.ljust(width)} : {value}" for name, value in facts)
+
+
+def benchmark(args: argparse.Namespace, workdir: Path) -> None:
+    say(f"loading {args.corpus} ...")
+    corpus = load_corpus(args.corpus, args.limit)
+    if not corpus.passages:
+        raise SystemExit(f"no articles could be loaded from {args.corpus}")
+    embedder = Embedder() if args.batch_size is None else Embedder(batch_size=args.batch_size)
+    index_dir = Path(tempfile.mkdtemp(prefix="index-", dir=workdir))
+    print(format_facts(machine_facts(embedder, corpus, args.corpus, index_dir)), flush=True)
+    texts = [p.text for p in corpus.passages]
+
+    say(f"raw encode of {len(texts):,} passages ...")
+    raw_s = time_raw_encode(embedder, texts)
+    say("end-to-end ingest ...")
+    ingest_s, report = time_ingest(embedder, corpus.articles, index_dir)
+    if report.passages != len(texts):
+        raise SystemExit(f"ingest wrote {report.passages} passages, expected {len(texts)}")
+    size = directory_bytes(index_dir)
+
+    questions = sample_questions(corpus.passages, args.questions, args.seed)
+    say(f"searching {len(questions)} questions x {len(MODES)} modes ...")
+    results = run_searches(index_dir, embedder, questions)
+
+    rows = throughput_rows(len(texts), raw_s, ingest_s) + size_rows(size, len(texts))
+    rows += [row for result in results for row in search_rows(result)]
+    print()
+    print(format_table(rows), flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    args = parse_args(argv)
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        benchmark(args, args.workdir)
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="newsbot-bench-"))
+    try:
+        benchmark(args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

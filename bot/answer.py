@@ -1,0 +1,269 @@
+"""The answer engine: question (+ history) → retrieved passages → scored sentences → a short,
+cited `Answer`, or an honest abstention when the evidence is weak."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import snowballstemmer
+
+from bot.timeframe import TimeFrame, time_frame
+from index.embedding import Embedder
+from index.search import STOP_WORDS, Hit, Mode, Searcher
+from index.sentences import split_sentences
+from index.store import Filters
+
+MAX_QUESTION_CHARS = 500
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CONNECTIVE = re.compile(r"^\s*(?:and|but|so|also|then|what about|how about|what of|and what)\b", re.IGNORECASE)
+_PRONOUN = re.compile(r"\b(?:it|its|they|them|their|he|him|his|she|her|this|these|those)\b", re.IGNORECASE)
+MAX_QUERY_CHARS = 400
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as written; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Weights and limits of the engine; the defaults are tuned with `newsbot eval` (see README)."""
+
+    passages: int = 10
+    passages_read: int = 4
+    max_sentences: int = 3
+    weight_similarity: float = 0.7
+    weight_keywords: float = 0.15
+    weight_rank: float = 0.15
+    weight_recency: float = 0.1
+    abstain_below: float = 0.45
+    keep_within: float = 0.85
+    duplicate_above: float = 0.9
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation."""
+
+    question: str
+    answer: str = ""
+
+
+@dataclass(frozen=True)
+class Citation:
+    """The source of one answer sentence: the article, the passage, the sentence and its offsets
+    (`start`/`end` index the article text)."""
+
+    n: int
+    article_id: str
+    title: str
+    date: dt.date | None
+    source: str
+    url: str | None
+    sentence: str
+    start: int
+    end: int
+    passage: str
+
+
+@dataclass(frozen=True)
+class AnswerPart:
+    """A sentence of the answer and the citation numbers that back it."""
+
+    text: str
+    citations: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    query: str
+    parts: tuple[AnswerPart, ...]
+    citations: tuple[Citation, ...]
+    confidence: float
+    abstained: bool
+    time_frame: TimeFrame = TimeFrame()
+    hits: tuple[Hit, ...] = field(default=(), repr=False)
+
+    @property
+    def text(self) -> str:
+        """The answer as one string with inline `[n]` markers."""
+        return " ".join(f"{p.text} {''.join(f'[{n}]' for n in p.citations)}" for p in self.parts)
+
+    def closest_articles(self, limit: int = 3) -> list[Hit]:
+        """The best hit of each of the first few distinct articles (shown when abstaining)."""
+        seen: dict[str, Hit] = {}
+        for hit in self.hits:
+            seen.setdefault(hit.article.id, hit)
+        return list(seen.values())[:limit]
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    hit: Hit
+    text: str
+    start: int
+    end: int
+    score: float
+    similarity: float
+    vector: np.ndarray = field(repr=False)
+
+
+def validate_question(question: str) -> str:
+    """The question with white space folded; `QuestionError` when there is nothing to answer."""
+    text = " ".join("".join(c for c in question if c.isprintable() or c.isspace()).split())
+    if not text:
+        raise QuestionError("Please type a question, e.g. “What did North Korea test in January 2022?”")
+    if not _WORD.search(text):
+        raise QuestionError("That has no words in it: please ask a question in words.")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"That question is too long ({len(text)} characters; at most {MAX_QUESTION_CHARS}).")
+    return text
+
+
+def content_terms(text: str) -> list[str]:
+    return [w for w in (m.group().lower() for m in _WORD.finditer(text)) if w not in STOP_WORDS and len(w) > 1]
+
+
+def follow_up_kind(question: str) -> str:
+    """"needs" when the question cannot stand alone (a leading "and"/"what about", a pronoun,
+    no content words), "maybe" when it is short, "alone" otherwise."""
+    terms = content_terms(question)
+    if not terms or _CONNECTIVE.search(question) or _PRONOUN.search(question):
+        return "needs"
+    return "maybe" if len(terms) < 3 else "alone"
+
+
+def with_context(question: str, history: Sequence[Turn]) -> str:
+    """The question followed by the previous (resolved) question, for retrieval."""
+    return f"{question} ({history[-1].question})"[:MAX_QUERY_CHARS]
+
+
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+def stems(text: str) -> set[str]:
+    return set(_STEMMER.stemWords(content_terms(text)))
+
+
+class AnswerEngine:
+    """Answers questions from one index; shares the searcher's model for sentence scoring."""
+
+    def __init__(self, searcher: Searcher, config: EngineConfig = EngineConfig(), cache_size: int = 20_000) -> None:
+        self.searcher = searcher
+        self.embedder: Embedder = searcher.embedder
+        self.config = config
+        self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _encode_sentences(self, texts: list[str]) -> np.ndarray:
+        """Sentence vectors, remembered across questions (the same passages come back often)."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._sentence_vectors))
+        if missing:
+            for text, vector in zip(missing, self.embedder.encode(missing)):
+                self._sentence_vectors[text] = vector
+        for text in texts:
+            self._sentence_vectors.move_to_end(text)
+        while len(self._sentence_vectors) > self._cache_size:
+            self._sentence_vectors.popitem(last=False)
+        return np.vstack([self._sentence_vectors[t] for t in texts])
+
+    def answer(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        today: dt.date | None = None,
+        mode: Mode = Mode.HYBRID,
+        filters: Filters = Filters(),
+    ) -> Answer:
+        question = validate_question(question)
+        frame = time_frame(question, today or dt.date.today())
+        if frame.since or frame.until:
+            filters = Filters(since=frame.since, until=frame.until, sources=filters.sources)
+        kind = follow_up_kind(question) if history else "alone"
+        query = with_context(question, history) if kind == "needs" else question
+        answer = self._answer(question, query, frame, mode, filters)
+        if kind == "maybe" and answer.abstained:
+            answer = self._answer(question, with_context(question, history), frame, mode, filters)
+        return answer
+
+    def _answer(self, question: str, query: str, frame: TimeFrame, mode: Mode, filters: Filters) -> Answer:
+        query_vector = self.embedder.encode([query])[0]
+        hits = self.searcher.search(query, k=self.config.passages, mode=mode, filters=filters,
+                                    query_vector=query_vector)
+        candidates = self._candidates(query, query_vector, hits, frame)
+        chosen = self._choose(candidates)
+        confidence = max(0.0, min(1.0, chosen[0][0].score)) if chosen else 0.0
+        if not chosen or chosen[0][0].score < self.config.abstain_below:
+            return Answer(question, query, (), (), confidence, True, frame, tuple(hits))
+        parts, citations = self._compose(chosen)
+        return Answer(question, query, parts, citations, confidence, False, frame, tuple(hits))
+
+    def _candidates(self, query: str, vector: np.ndarray, hits: list[Hit], frame: TimeFrame) -> list[_Candidate]:
+        read = hits[: self.config.passages_read]
+        seen: set[tuple[str, int]] = set()
+        pieces: list[tuple[Hit, str, int, int]] = []
+        for hit in read:
+            for sentence in split_sentences(hit.passage.text, offset=hit.passage.start):
+                if (hit.article.id, sentence.start) not in seen:
+                    seen.add((hit.article.id, sentence.start))
+                    pieces.append((hit, sentence.text, sentence.start, sentence.end))
+        if not pieces:
+            return []
+        vectors = self._encode_sentences([text for _, text, _, _ in pieces])
+        similarities = vectors @ vector
+        terms = stems(query) - (stems(frame.phrase) if frame.phrase else set())
+        dates = [h.article.date.toordinal() for h, *_ in pieces if h.article.date]
+        oldest, newest = (min(dates), max(dates)) if dates else (0, 0)
+        cfg = self.config
+        candidates = []
+        for (hit, text, start, end), sim, vec in zip(pieces, similarities, vectors):
+            overlap = len(terms & stems(text)) / len(terms) if terms else 0.0
+            score = cfg.weight_similarity * float(sim) + cfg.weight_keywords * overlap + cfg.weight_rank / hit.rank
+            if frame.recent and hit.article.date and newest > oldest:
+                score += cfg.weight_recency * (hit.article.date.toordinal() - oldest) / (newest - oldest)
+            candidates.append(_Candidate(hit, text, start, end, score, float(sim), vec))
+        return sorted(candidates, key=lambda c: -c.score)
+
+    def _choose(self, candidates: list[_Candidate]) -> list[list[_Candidate]]:
+        """Up to `max_sentences` groups of near-identical sentences, best first; the first of each
+        group is written, the others only add their citations. A sentence far below the best
+        starts no group of its own."""
+        groups: list[list[_Candidate]] = []
+        for candidate in candidates:
+            for group in groups:
+                if float(group[0].vector @ candidate.vector) >= self.config.duplicate_above:
+                    group.append(candidate)
+                    break
+            else:
+                floor = max(self.config.abstain_below, groups[0][0].score * self.config.keep_within) if groups else 0
+                if len(groups) < self.config.max_sentences and candidate.score >= floor:
+                    groups.append([candidate])
+        return groups
+
+    def _compose(self, groups: list[list[_Candidate]]) -> tuple[tuple[AnswerPart, ...], tuple[Citation, ...]]:
+        dated = [g for g in groups if g[0].hit.article.date]
+        if len({g[0].hit.article.date for g in dated}) > 1:
+            groups = sorted(groups, key=lambda g: g[0].hit.article.date or dt.date.max)
+        citations: list[Citation] = []
+        parts: list[AnswerPart] = []
+        for group in groups:
+            numbers = []
+            cited_articles: set[str] = set()
+            for candidate in group:
+                if candidate.hit.article.id in cited_articles:
+                    continue
+                cited_articles.add(candidate.hit.article.id)
+                article = candidate.hit.article
+                citations.append(Citation(
+                    n=len(citations) + 1, article_id=article.id, title=article.title, date=article.date,
+                    source=article.source, url=article.url, sentence=candidate.text,
+                    start=candidate.start, end=candidate.end, passage=candidate.hit.passage.text,
+                ))
+                numbers.append(len(citations))
+            parts.append(AnswerPart(group[0].text, tuple(numbers)))
+        return tuple(parts), tuple(citations)
