@@ -72,6 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", parents=[common], help="interactive chat in the terminal")
     chat.add_argument("--ref-date", type=_date, metavar="YYYY-MM-DD")
 
+    evaluate = commands.add_parser("eval", parents=[common], help="measure retrieval and answers on a question set")
+    evaluate.add_argument("data", type=Path, help="SQuAD-format JSON, or JSONL of {id, question, answers, history?, ref_date?}")
+    evaluate.add_argument("--corpus", type=Path, nargs="+", default=[], metavar="PATH",
+                          help="articles to index (default: the SQuAD file's own paragraphs)")
+    evaluate.add_argument("--limit", type=_positive, help="sample this many questions")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--modes", default="hybrid,dense,keyword", help="comma-separated retrieval modes")
+    evaluate.add_argument("--out", type=Path, metavar="FILE.json", help="write the summary as JSON")
+    evaluate.add_argument("--details", type=Path, metavar="FILE.jsonl",
+                          help="one line per question and mode; an existing file is resumed")
+
     search = commands.add_parser("search", parents=[common], help="find the passages that best match a question")
     search.add_argument("query")
     search.add_argument("-k", type=_positive, default=5, help="number of passages (default 5)")
@@ -212,6 +223,44 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         return chat(engine, today=args.ref_date, banner=banner)
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    import hashlib
+
+    from bot import evaluate
+    from bot.answer import AnswerEngine
+    from index.articles import load_paths
+    from index.ingest import ingest
+    from index.search import Mode, Searcher
+
+    try:
+        modes = [Mode(m.strip()) for m in args.modes.split(",") if m.strip()]
+    except ValueError:
+        raise CliError(f"--modes takes hybrid, dense and keyword, not {args.modes!r}") from None
+    data = evaluate.load_eval_data(args.data)
+    if not data.articles and not args.corpus and args.index_dir is None:
+        raise CliError("a JSONL question set needs --corpus PATH… (the articles) or --index DIR")
+    if args.index_dir is None:
+        key = hashlib.sha256(json.dumps([str(p.resolve()) for p in [args.data, *args.corpus]]).encode()).hexdigest()[:10]
+        settings = settings.with_(index_dir=Path(".newsbot") / "eval" / f"{args.data.stem}-{key}")
+        print(f"index: {settings.index_dir}", file=sys.stderr)
+    fresh = not (settings.index_dir / "meta.json").exists()
+    store, embedder = _open_store(settings, writable=fresh or bool(args.corpus), create=True)
+    with store:
+        if fresh or args.corpus:
+            items = list(load_paths(args.corpus)) if args.corpus else data.articles
+            report = ingest(store, embedder, items, settings.chunking(), progress=sys.stderr.isatty())
+            print(f"indexed: {report.added} articles, {report.passages} passages", file=sys.stderr)
+        questions = evaluate.sample(data.questions, args.limit, args.seed)
+        indexed = store.existing_ids({q.article_id for q in questions if q.article_id})
+        engine = AnswerEngine(Searcher(store, embedder))
+        summary = evaluate.run(engine, questions, modes, indexed, args.details, progress=sys.stderr.isatty())
+    print(evaluate.table(summary))
+    if args.out:
+        args.out.write_text(json.dumps({"data": str(args.data), "index": str(settings.index_dir), "limit": args.limit,
+                                        "seed": args.seed, "modes": summary}, indent=2) + "\n", encoding="utf-8")
+    return EXIT_OK
+
+
 def _hit_json(hit) -> dict:
     return {
         "rank": hit.rank,
@@ -238,6 +287,7 @@ COMMANDS = {
     ("search", None): cmd_search,
     ("ask", None): cmd_ask,
     ("chat", None): cmd_chat,
+    ("eval", None): cmd_eval,
 }
 
 
@@ -245,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from index.embedding import EmbeddingError
     from bot.answer import QuestionError
+    from bot.evaluate import EvalDataError
     from index.search import QueryError
     from index.store import StoreError
 
@@ -253,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
         handler = COMMANDS[(args.command, getattr(args, "index_command", None))]
         return handler(args, settings)
-    except (CliError, SettingsError, StoreError, EmbeddingError, QueryError, QuestionError) as exc:
+    except (CliError, SettingsError, StoreError, EmbeddingError, QueryError, QuestionError, EvalDataError) as exc:
         print(f"newsbot: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
