@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     add.add_argument("--passage-words", type=_positive, help="passage size in words (env NEWSBOT_PASSAGE_WORDS)")
     add.add_argument("--overlap-words", type=int, help="overlap between passages in words (env NEWSBOT_OVERLAP_WORDS)")
+    add.add_argument("--paragraph-words", type=_positive,
+                     help="a passage this long ends with its paragraph (env NEWSBOT_PARAGRAPH_WORDS)")
     add.add_argument("--batch-size", type=_positive, help="embedding batch size (env NEWSBOT_BATCH_SIZE)")
     add.add_argument("--quiet", action="store_true", help="no progress bar")
     remove = index_commands.add_parser("remove", parents=[common], help="remove articles by id or source")
@@ -96,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     flags = {name: getattr(args, name, None) for name in
-             ("index_dir", "model", "passage_words", "overlap_words", "batch_size", "log_level")}
+             ("index_dir", "model", "passage_words", "overlap_words", "paragraph_words", "batch_size", "log_level")}
     return Settings.from_env(**flags)
 
 

@@ -24,6 +24,7 @@ class Settings:
     model: str | None = None
     passage_words: int = ChunkingConfig.max_words
     overlap_words: int = ChunkingConfig.overlap_words
+    paragraph_words: int = ChunkingConfig.paragraph_words
     batch_size: int = 16
     log_level: str = "WARNING"
 
@@ -46,7 +47,7 @@ class Settings:
 
     def chunking(self) -> ChunkingConfig:
         try:
-            return ChunkingConfig(max_words=self.passage_words, overlap_words=self.overlap_words)
+            return ChunkingConfig(self.passage_words, self.overlap_words, self.paragraph_words)
         except ValueError as exc:
             raise SettingsError(str(exc)) from None
 

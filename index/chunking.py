@@ -19,6 +19,7 @@ class ChunkingConfig:
 
     max_words: int = 150
     overlap_words: int = 30
+    paragraph_words: int = 100
 
     def __post_init__(self) -> None:
         if self.max_words < 10:
@@ -62,14 +63,16 @@ def _run_on_pieces(sentence: Sentence, limit: int) -> list[Sentence]:
 
 
 def chunk_article(article: Article, config: ChunkingConfig = ChunkingConfig()) -> list[Passage]:
-    """Pack whole sentences into passages of at most `max_words`, repeating up to
-    `overlap_words` of trailing sentences at the start of the next passage."""
+    """Pack whole sentences into passages of at most `max_words`. A passage that reaches
+    `paragraph_words` ends with its paragraph; one cut inside a paragraph repeats up to
+    `overlap_words` of its trailing sentences at the start of the next."""
     units = [
         piece
         for sentence in article_sentences(article.text)
         for piece in _run_on_pieces(sentence, config.max_words)
     ]
     counts = [len(_WORD.findall(unit.text)) for unit in units]
+    ends_paragraph = [article.text.startswith("\n\n", unit.end) for unit in units]
     passages: list[Passage] = []
     first = 0
     while first < len(units):
@@ -77,6 +80,8 @@ def chunk_article(article: Article, config: ChunkingConfig = ChunkingConfig()) -
         while last < len(units) and (last == first or words + counts[last] <= config.max_words):
             words += counts[last]
             last += 1
+            if ends_paragraph[last - 1] and words >= config.paragraph_words:
+                break
         start, end = units[first].start, units[last - 1].end
         passages.append(
             Passage(
@@ -90,6 +95,9 @@ def chunk_article(article: Article, config: ChunkingConfig = ChunkingConfig()) -
         )
         if last == len(units):
             break
+        if ends_paragraph[last - 1]:
+            first = last
+            continue
         resume, overlap = last, 0
         while resume - 1 > first and overlap + counts[resume - 1] <= config.overlap_words:
             resume -= 1

@@ -77,3 +77,12 @@ def test_bad_chunking_settings_are_refused() -> None:
         ChunkingConfig(max_words=5)
     with pytest.raises(ValueError):
         ChunkingConfig(max_words=100, overlap_words=60)
+
+
+def test_a_full_enough_passage_ends_with_its_paragraph() -> None:
+    paragraph = " ".join(f"Paragraph sentence {i} has six words." for i in range(20))
+    article = make_article(f"{paragraph}\n\n{paragraph}", path="x")
+    passages = chunk_article(article, ChunkingConfig(max_words=150, overlap_words=30, paragraph_words=100))
+    second_paragraph = article.text.index("\n\n") + 2
+    assert [p.start for p in passages] == [0, second_paragraph]
+    assert passages[0].end == second_paragraph - 2
