@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--details", type=Path, metavar="FILE.jsonl",
                           help="one line per question and mode; an existing file is resumed")
 
+    serve = commands.add_parser("serve", parents=[common], help="run the Telegram bot (token from TELEGRAM_BOT_TOKEN)")
+    serve.add_argument("--webhook", metavar="URL", help="receive updates at this public URL instead of long polling")
+    serve.add_argument("--listen", default="127.0.0.1:8443", metavar="ADDR:PORT", help="where the webhook server listens")
+
     search = commands.add_parser("search", parents=[common], help="find the passages that best match a question")
     search.add_argument("query")
     search.add_argument("-k", type=_positive, default=5, help="number of passages (default 5)")
@@ -263,6 +267,15 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.telegram_bot_token:
+        raise CliError("set TELEGRAM_BOT_TOKEN to the token @BotFather gave you")
+    from bot.telegram import serve
+
+    serve(settings, webhook_url=args.webhook, listen=args.listen)
+    return EXIT_OK
+
+
 def _hit_json(hit) -> dict:
     return {
         "rank": hit.rank,
@@ -290,6 +303,7 @@ COMMANDS = {
     ("ask", None): cmd_ask,
     ("chat", None): cmd_chat,
     ("eval", None): cmd_eval,
+    ("serve", None): cmd_serve,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import textwrap
 
 from bot.answer import Answer, Citation
@@ -73,3 +74,94 @@ def answer_json(answer: Answer) -> dict:
 
 def _date(value) -> str:
     return value.isoformat() if value else "undated"
+
+
+TELEGRAM_LIMIT = 4096
+
+
+def telegram_length(text: str) -> int:
+    """Telegram counts UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _plain_chunks(text: str, limit: int) -> list[str]:
+    """Escaped pieces of plain text, cut at white space, each at most `limit` long once escaped."""
+    chunks, current = [], ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if telegram_length(html.escape(candidate, quote=False)) <= limit:
+            current = candidate
+            continue
+        if current:
+            chunks.append(html.escape(current, quote=False))
+        while telegram_length(html.escape(word, quote=False)) > limit:
+            cut = limit // 6
+            chunks.append(html.escape(word[:cut], quote=False))
+            word = word[cut:]
+        current = word
+    if current:
+        chunks.append(html.escape(current, quote=False))
+    return chunks
+
+
+def pack_messages(blocks: list[tuple[str, str]], limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Pack (html, plain) blocks into messages of at most `limit`, never cutting inside a tag:
+    a block too long for one message is sent as escaped plain text, cut at white space."""
+    messages: list[str] = []
+    current = ""
+    for markup, text in blocks:
+        pieces = [markup] if telegram_length(markup) <= limit else _plain_chunks(text, limit)
+        for piece in pieces:
+            joined = f"{current}\n\n{piece}" if current else piece
+            if telegram_length(joined) <= limit:
+                current = joined
+            else:
+                messages.append(current)
+                current = piece
+    if current:
+        messages.append(current)
+    return messages or [html.escape(NOT_FOUND, quote=False)]
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _source_line(numbers: list[int], citation: Citation) -> tuple[str, str]:
+    marks = "".join(f"[{n}]" for n in numbers)
+    title = _esc(citation.title)
+    if citation.url and citation.url.startswith(("http://", "https://")):
+        title = f'<a href="{html.escape(citation.url, quote=True)}">{title}</a>'
+    plain_line = f"{marks} {citation.title} ({_date(citation.date)})"
+    return f"{marks} {title} ({_date(citation.date)})", plain_line
+
+
+def telegram_html(answer: Answer) -> list[str]:
+    """The answer as Telegram HTML messages: text with [n] markers, then the sources with links."""
+    if answer.abstained:
+        blocks = [(f"<i>{_esc(NOT_FOUND)}</i>", NOT_FOUND)]
+        closest = answer.closest_articles()
+        if closest:
+            lines = [f"• {h.article.title} ({_date(h.article.date)})" for h in closest]
+            blocks.append(("The closest articles:\n" + _esc("\n".join(lines)), "\n".join(lines)))
+        return pack_messages(blocks)
+    blocks = [(_esc(answer.text), answer.text)]
+    if answer.time_frame.describe():
+        note = f"(articles {answer.time_frame.describe()})"
+        blocks.append((f"<i>{_esc(note)}</i>", note))
+    lines = [_source_line(numbers, citation) for numbers, citation in sources(answer)]
+    blocks.append(("<b>Sources</b>\n" + "\n".join(m for m, _ in lines), "Sources\n" + "\n".join(p for _, p in lines)))
+    return pack_messages(blocks)
+
+
+def telegram_passage(citation: Citation) -> list[str]:
+    """A cited passage with the cited sentence in bold, under its source line."""
+    head_markup, head_plain = _source_line([citation.n], citation)
+    passage = citation.passage
+    offset = passage.find(citation.sentence)
+    if offset < 0:
+        body = _esc(passage)
+    else:
+        end = offset + len(citation.sentence)
+        body = f"{_esc(passage[:offset])}<b>{_esc(citation.sentence)}</b>{_esc(passage[end:])}"
+    return pack_messages([(f"<b>{head_markup}</b>", head_plain), (body, passage)])

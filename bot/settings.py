@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from index.chunking import ChunkingConfig
@@ -27,16 +27,24 @@ class Settings:
     paragraph_words: int = ChunkingConfig.paragraph_words
     batch_size: int = 16
     log_level: str = "WARNING"
+    telegram_bot_token: str | None = field(default=None, repr=False)
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_file_url: str = "https://api.telegram.org/file/bot"
+    admin_ids: tuple[int, ...] = ()
+    allowed_ids: tuple[int, ...] = ()
+    questions_per_minute: int = 10
+    upload_max_bytes: int = 5 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Defaults, then `NEWSBOT_<FIELD>` variables, then the non-None `overrides`."""
         env = os.environ if env is None else env
         values: dict[str, object] = {}
-        for field in fields(cls):
-            raw = env.get(ENV_PREFIX + field.name.upper())
+        for spec in fields(cls):
+            name = spec.name.upper() if spec.name == "telegram_bot_token" else ENV_PREFIX + spec.name.upper()
+            raw = env.get(name)
             if raw is not None and raw.strip():
-                values[field.name] = _convert(field.name, raw.strip(), field.type)
+                values[spec.name] = _convert(name, raw.strip(), spec.type)
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)
         settings.chunking()
@@ -54,11 +62,14 @@ class Settings:
 
 def _convert(name: str, raw: str, kind: object) -> object:
     kind = str(kind)
-    if "int" in kind:
-        try:
+    try:
+        if kind.startswith("tuple"):
+            return tuple(int(part) for part in raw.replace(" ", ",").split(",") if part)
+        if kind == "int":
             return int(raw)
-        except ValueError:
-            raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}") from None
+    except ValueError:
+        what = "ids separated by commas" if kind.startswith("tuple") else "a whole number"
+        raise SettingsError(f"{name} must be {what}, not {raw!r}") from None
     if "Path" in kind:
         return Path(raw).expanduser()
     return raw

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,26 @@ END;
 CREATE TRIGGER IF NOT EXISTS passages_ad AFTER DELETE ON passages BEGIN
     INSERT INTO passages_fts(passages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
 END;
+"""
+
+_LOG_SCHEMA = """
+CREATE TABLE IF NOT EXISTS questions (
+    id INTEGER PRIMARY KEY,
+    asked_at TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    question TEXT NOT NULL,
+    abstained INTEGER NOT NULL,
+    latency_ms REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY,
+    given_at TEXT NOT NULL,
+    user_id INTEGER,
+    vote INTEGER NOT NULL,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    sources TEXT NOT NULL
+);
 """
 
 
@@ -185,6 +206,7 @@ class Store:
         self._lock_handle = None
         self._vectors: faiss.Index | None = None
         self._dirty = False
+        self._db_lock = threading.RLock()
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -514,18 +536,22 @@ class Store:
         params = None
         if filters:
             where, args = filters.sql()
-            allowed = np.fromiter(
+            with self._db_lock:
+                allowed = self._allowed_keys(where, args)
+            if allowed.size == 0:
+                return []
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        scores, keys = self._vectors.search(query, min(k, self._vectors.ntotal), params=params)
+        return [(int(key), float(score)) for key, score in zip(keys[0], scores[0]) if key >= 0]
+
+    def _allowed_keys(self, where: str, args: list[object]) -> np.ndarray:
+        return np.fromiter(
                 (row[0] for row in self.db.execute(
                     f"SELECT p.rowid FROM passages p JOIN articles a ON a.id = p.article_id WHERE {where}",
                     args,
                 )),
                 dtype=np.int64,
             )
-            if allowed.size == 0:
-                return []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-        scores, keys = self._vectors.search(query, min(k, self._vectors.ntotal), params=params)
-        return [(int(key), float(score)) for key, score in zip(keys[0], scores[0]) if key >= 0]
 
     def keyword_search(self, match: str, k: int, filters: Filters = Filters()) -> list[tuple[int, float]]:
         """Passage keys and BM25 scores (higher is better) for an FTS5 MATCH expression."""
@@ -533,23 +559,25 @@ class Store:
             return []
         where, args = filters.sql()
         join = f"JOIN passages p ON p.rowid = f.rowid JOIN articles a ON a.id = p.article_id AND {where}" if filters else ""
-        rows = self.db.execute(
-            f"SELECT f.rowid, bm25(passages_fts) AS rank FROM passages_fts f {join}"
-            " WHERE passages_fts MATCH ? ORDER BY rank LIMIT ?",
-            [*args, match, k] if filters else [match, k],
-        ).fetchall()
+        with self._db_lock:
+            rows = self.db.execute(
+                f"SELECT f.rowid, bm25(passages_fts) AS rank FROM passages_fts f {join}"
+                " WHERE passages_fts MATCH ? ORDER BY rank LIMIT ?",
+                [*args, match, k] if filters else [match, k],
+            ).fetchall()
         return [(int(row[0]), -float(row[1])) for row in rows]
 
     def passages(self, keys: Sequence[int]) -> dict[int, StoredPassage]:
         """The stored passages (with their articles) for the given keys."""
         if not keys:
             return {}
-        rows = self.db.execute(
-            "SELECT p.rowid AS key, p.id, p.article_id, p.ordinal, p.start_char, p.end_char, p.text,"
-            " a.title, a.date, a.source, a.url, a.path, a.content_hash, a.text AS article_text"
-            f" FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.rowid IN ({','.join('?' * len(keys))})",
-            list(keys),
-        ).fetchall()
+        with self._db_lock:
+            rows = self.db.execute(
+                "SELECT p.rowid AS key, p.id, p.article_id, p.ordinal, p.start_char, p.end_char, p.text,"
+                " a.title, a.date, a.source, a.url, a.path, a.content_hash, a.text AS article_text"
+                f" FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.rowid IN ({','.join('?' * len(keys))})",
+                list(keys),
+            ).fetchall()
         return {
             row["key"]: StoredPassage(
                 key=row["key"],
@@ -580,11 +608,44 @@ class Store:
         """The passage keys in the FAISS copy (for consistency checks)."""
         return np.sort(self._faiss_ids())
 
+    def refresh(self) -> None:
+        """Pick up what another process (an ingest) committed since this store was opened."""
+        with self._db_lock:
+            self._load_vectors()
+
+    def log_question(self, channel: str, question: str, abstained: bool, latency_ms: float) -> None:
+        """Remember that a question was answered (for /stats); never the asker's identity."""
+        self._log_write("INSERT INTO questions (asked_at, channel, question, abstained, latency_ms)"
+                        " VALUES (?, ?, ?, ?, ?)", (_now(), channel, question, int(abstained), latency_ms))
+
+    def record_feedback(self, user_id: int | None, vote: int, question: str, answer: str, sources: list[dict]) -> None:
+        """Store a 👍 (+1) or 👎 (-1) with the question, the answer and its sources."""
+        self._log_write("INSERT INTO feedback (given_at, user_id, vote, question, answer, sources)"
+                        " VALUES (?, ?, ?, ?, ?, ?)", (_now(), user_id, vote, question, answer, json.dumps(sources)))
+
+    def question_stats(self) -> tuple[int, float | None]:
+        """Questions answered so far and their mean latency in milliseconds."""
+        with self._db_lock:
+            self.db.executescript(_LOG_SCHEMA)
+            count, mean = self.db.execute("SELECT count(*), avg(latency_ms) FROM questions").fetchone()
+        return count, mean
+
+    def feedback(self) -> list[sqlite3.Row]:
+        with self._db_lock:
+            self.db.executescript(_LOG_SCHEMA)
+            return self.db.execute("SELECT * FROM feedback ORDER BY id").fetchall()
+
+    def _log_write(self, sql: str, params: tuple) -> None:
+        with self._db_lock:
+            self.db.executescript(_LOG_SCHEMA)
+            self.db.execute(sql, params)
+
     def stats(self) -> Stats:
-        articles, oldest, newest = self.db.execute(
-            "SELECT count(*), min(date), max(date) FROM articles"
-        ).fetchone()
-        passages = self.db.execute("SELECT count(*) FROM passages").fetchone()[0]
+        with self._db_lock:
+            articles, oldest, newest = self.db.execute(
+                "SELECT count(*), min(date), max(date) FROM articles"
+            ).fetchone()
+            passages = self.db.execute("SELECT count(*) FROM passages").fetchone()[0]
         size = sum(p.stat().st_size for p in self.directory.iterdir() if p.is_file())
         return Stats(
             articles=articles,

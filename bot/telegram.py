@@ -1,0 +1,460 @@
+"""The Telegram front end (python-telegram-bot v22): handlers over the answer engine.
+
+Telegram types stay in this module. Encoding and search run in worker threads so one slow
+question never stalls the event loop; sends go through `_send`, which degrades instead of failing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import tempfile
+import time
+import uuid
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import render
+from bot.answer import Answer, AnswerEngine, QuestionError, Turn
+from bot.settings import Settings
+from index.articles import JSONL_SUFFIXES, TEXT_SUFFIXES, load_paths
+from index.embedding import Embedder
+from index.ingest import ingest
+from index.store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [
+    BotCommand("start", "what I know and how to ask"),
+    BotCommand("help", "how to ask questions"),
+    BotCommand("ask", "ask a question (in groups)"),
+    BotCommand("new", "start a new conversation"),
+    BotCommand("stats", "index and usage figures (admins)"),
+]
+HISTORY_TURNS = 4
+ANSWERS_KEPT = 50
+NON_TEXT_REPLY = "I can only read text. Send me a question about the news in words."
+RATE_LIMIT_REPLY = "You're asking faster than I can read. Please wait a minute and try again."
+
+
+def _seconds(value) -> float:
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces the bot token wherever it appears in a log record (httpx logs URLs that hold it)."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secret:
+            message = record.getMessage()
+            if self.secret in message:
+                record.msg, record.args = message.replace(self.secret, "<token>"), None
+            if record.exc_info and record.exc_info[1] and self.secret in str(record.exc_info[1]):
+                record.exc_info = None
+                record.msg = f"{record.msg} (exception text withheld: it contained the token)"
+        return True
+
+
+def protect_logs(token: str) -> None:
+    """Add the redacting filter to every handler of the root logger, and quiet httpx."""
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter(token))
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@dataclass
+class RateLimiter:
+    """At most `per_minute` questions per user in any sliding minute."""
+
+    per_minute: int
+    _seen: dict[int, deque] = field(default_factory=dict)
+
+    def allow(self, user_id: int, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        times = self._seen.setdefault(user_id, deque())
+        while times and now - times[0] > 60:
+            times.popleft()
+        if len(times) >= self.per_minute:
+            return False
+        times.append(now)
+        return True
+
+
+class NewsBot:
+    """The state the handlers share: engine, store, settings, recent answers, rate limits."""
+
+    def __init__(self, settings: Settings, store: Store, engine: AnswerEngine) -> None:
+        self.settings = settings
+        self.store = store
+        self.engine = engine
+        self.limiter = RateLimiter(settings.questions_per_minute)
+        self.answers: OrderedDict[str, Answer] = OrderedDict()
+        self.username = ""
+        self._ingest_lock = asyncio.Lock()
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def allowed(self, update: Update) -> bool:
+        allow = set(self.settings.allowed_ids)
+        if not allow:
+            return True
+        user = update.effective_user.id if update.effective_user else None
+        chat = update.effective_chat.id if update.effective_chat else None
+        return bool({user, chat} & allow) or user in self.settings.admin_ids
+
+    def is_admin(self, update: Update) -> bool:
+        return bool(update.effective_user and update.effective_user.id in self.settings.admin_ids)
+
+    def remember(self, answer: Answer) -> str:
+        key = uuid.uuid4().hex[:12]
+        self.answers[key] = answer
+        while len(self.answers) > ANSWERS_KEPT * 20:
+            self.answers.popitem(last=False)
+        return key
+
+    async def _send(self, message: Message, html: str, plain: str, markup=None) -> Message | None:
+        """Reply with HTML; on a parse error resend as plain text; on a timeout do not resend
+        (the message may have arrived: nothing is answered twice); retry once on other network errors."""
+        preview = LinkPreviewOptions(is_disabled=True)
+        for attempt in range(2):
+            try:
+                return await message.reply_html(html, reply_markup=markup, link_preview_options=preview,
+                                                do_quote=message.chat.type != ChatType.PRIVATE)
+            except BadRequest as exc:
+                log.warning("Telegram refused an HTML message (%s); sending plain text", exc.message)
+                try:
+                    return await message.reply_text(plain[: render.TELEGRAM_LIMIT], reply_markup=markup,
+                                                    link_preview_options=preview)
+                except TelegramError as again:
+                    log.error("plain-text resend failed too: %s", again)
+                    return None
+            except TimedOut:
+                log.warning("Telegram did not confirm a sent message in time; not resending")
+                return None
+            except RetryAfter as exc:
+                await asyncio.sleep(_seconds(exc.retry_after))
+            except NetworkError as exc:
+                if attempt:
+                    log.error("sending failed twice: %s", exc)
+                    return None
+                await asyncio.sleep(0.5)
+        return None
+
+    async def _typing(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
+        except TelegramError as exc:
+            log.info("typing indicator failed: %s", exc)
+
+    # -- commands ----------------------------------------------------------------------------
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not self.allowed(update):
+            return await self.refuse(update)
+        stats = await asyncio.to_thread(self.store.stats)
+        span = f", from {stats.oldest} to {stats.newest}" if stats.oldest else ""
+        text = (f"Hello! I answer questions about {stats.articles} news articles{span}, "
+                "citing my sources like [1].\n\n" + self.help_text())
+        await self._send(update.effective_message, render._esc(text), text)
+
+    def help_text(self) -> str:
+        name = f"@{self.username}" if self.username else "me"
+        return ("Ask in plain words, e.g. “What did North Korea test in January 2022?”. "
+                "Follow-up questions (“and the warhead?”) use our conversation; /new forgets it. "
+                "Times like “last week” or “in 2021” narrow the search to those dates. "
+                "Under each answer, tap a source to read the passage, or 👍/👎 to tell me how I did.\n"
+                f"In groups, mention {name}, reply to me, or use /ask followed by the question.")
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not self.allowed(update):
+            return await self.refuse(update)
+        text = self.help_text()
+        await self._send(update.effective_message, render._esc(text), text)
+
+    async def new(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        context.chat_data["history"] = []
+        await self._send(update.effective_message, "Starting a new conversation.", "Starting a new conversation.")
+
+    async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not self.is_admin(update):
+            return await self._send(update.effective_message, "Only admins can see /stats.", "Only admins can see /stats.")
+        stats = await asyncio.to_thread(self.store.stats)
+        asked, mean = await asyncio.to_thread(self.store.question_stats)
+        lines = [f"articles: {stats.articles}", f"passages: {stats.passages}",
+                 f"index size: {stats.size_bytes / 1e6:.1f} MB", f"questions answered: {asked}",
+                 f"mean latency: {mean:.0f} ms" if mean is not None else "mean latency: -"]
+        text = "\n".join(lines)
+        await self._send(update.effective_message, render._esc(text), text)
+
+    async def refuse(self, update: Update) -> None:
+        if update.effective_message:
+            await self._send(update.effective_message, "Sorry, this bot is private.", "Sorry, this bot is private.")
+
+    # -- questions ---------------------------------------------------------------------------
+
+    def question_in(self, message: Message) -> str | None:
+        """The question a message asks of the bot, or None when it is chatter not meant for it."""
+        text = message.text or ""
+        if message.chat.type == ChatType.PRIVATE:
+            return text
+        mention = f"@{self.username}".lower()
+        if self.username and mention in text.lower():
+            return re.sub(re.escape(mention), " ", text, flags=re.IGNORECASE).strip()
+        replied = message.reply_to_message
+        if replied and replied.from_user and replied.from_user.username == self.username:
+            return text
+        return None
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        question = self.question_in(message)
+        if question is None:
+            return
+        await self.ask(update, context, question)
+
+    async def ask_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        question = " ".join(context.args or [])
+        if not question.strip():
+            text = "Put the question after the command, e.g. /ask who won the final?"
+            return await self._send(update.effective_message, render._esc(text), text)
+        await self.ask(update, context, question)
+
+    async def ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+        message = update.effective_message
+        if not self.allowed(update):
+            return await self.refuse(update)
+        if update.effective_user and not self.limiter.allow(update.effective_user.id):
+            return await self._send(message, RATE_LIMIT_REPLY, RATE_LIMIT_REPLY)
+        await self._typing(update, context)
+        history = context.chat_data.setdefault("history", [])
+        started = time.perf_counter()
+        try:
+            answer = await asyncio.to_thread(self.engine.answer, question, tuple(history))
+        except QuestionError as exc:
+            return await self._send(message, render._esc(str(exc)), str(exc))
+        latency = (time.perf_counter() - started) * 1000
+        history.append(Turn(answer.query, answer.text))
+        del history[:-HISTORY_TURNS]
+        await asyncio.to_thread(self.store.log_question, "telegram", answer.question, answer.abstained, latency)
+        key = self.remember(answer)
+        pages = render.telegram_html(answer)
+        plain = render.plain(answer)
+        for number, page in enumerate(pages, start=1):
+            markup = self.keyboard(key, answer) if number == len(pages) else None
+            await self._send(message, page, plain if len(pages) == 1 else re.sub(r"<[^>]+>", "", page), markup)
+
+    def keyboard(self, key: str, answer: Answer) -> InlineKeyboardMarkup:
+        sources = [InlineKeyboardButton(f"[{c.n}]", callback_data=f"s:{key}:{c.n}") for c in answer.citations]
+        votes = [InlineKeyboardButton("👍", callback_data=f"v:{key}:1"),
+                 InlineKeyboardButton("👎", callback_data=f"v:{key}:-1")]
+        rows = [sources[i: i + 6] for i in range(0, len(sources), 6)]
+        return InlineKeyboardMarkup([*rows, votes] if not answer.abstained else [votes])
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        kind, key, value = (query.data or "::").split(":", 2) if (query.data or "").count(":") == 2 else ("", "", "")
+        answer = self.answers.get(key)
+        if answer is None:
+            return await self._answer_query(query, "That answer is too old; please ask again.")
+        if kind == "v":
+            vote = 1 if value == "1" else -1
+            sources = [render.answer_json(answer)["citations"][c.n - 1] for c in answer.citations]
+            await asyncio.to_thread(self.store.record_feedback, query.from_user.id if query.from_user else None,
+                                    vote, answer.question, answer.text, sources)
+            return await self._answer_query(query, "Thanks for the feedback!")
+        if kind == "s" and value.isdigit() and 1 <= int(value) <= len(answer.citations):
+            await self._answer_query(query, None)
+            citation = answer.citations[int(value) - 1]
+            if query.message:
+                for page in render.telegram_passage(citation):
+                    await self._send(query.message, page, re.sub(r"<[^>]+>", "", page))
+            return None
+        await self._answer_query(query, "Unknown button.")
+
+    async def _answer_query(self, query, text: str | None) -> None:
+        try:
+            await query.answer(text)
+        except TelegramError as exc:
+            log.info("answering a button press failed: %s", exc)
+
+    async def on_inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.inline_query
+        if not query.query.strip() or not self.allowed(update):
+            return
+        if not self.limiter.allow(query.from_user.id):
+            return
+        try:
+            answer = await asyncio.to_thread(self.engine.answer, query.query, ())
+        except QuestionError:
+            return
+        html_pages = render.telegram_html(answer)
+        title = "Not in the articles" if answer.abstained else (answer.parts[0].text[:60] + "…")
+        results = [InlineQueryResultArticle(
+            id=uuid.uuid4().hex, title=title, description=render.plain(answer)[:200],
+            input_message_content=InputTextMessageContent(html_pages[0], parse_mode=ParseMode.HTML,
+                                                          link_preview_options=LinkPreviewOptions(is_disabled=True)),
+        )]
+        try:
+            await query.answer(results, cache_time=60)
+        except TelegramError as exc:
+            log.warning("inline answer failed: %s", exc)
+
+    async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message and message.chat.type == ChatType.PRIVATE:
+            await self._send(message, NON_TEXT_REPLY, NON_TEXT_REPLY)
+
+    # -- admin uploads -----------------------------------------------------------------------
+
+    async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message.chat.type != ChatType.PRIVATE:
+            return
+        if not self.is_admin(update):
+            text = "Only admins can add articles. Ask me a question in words instead."
+            return await self._send(message, text, text)
+        document = message.document
+        name = Path(document.file_name or "upload.txt").name
+        suffix = Path(name).suffix.lower()
+        if suffix not in TEXT_SUFFIXES | JSONL_SUFFIXES:
+            text = f"I can add .txt, .md and .jsonl files, not {suffix or 'files without an extension'}."
+            return await self._send(message, render._esc(text), text)
+        if (document.file_size or 0) > self.settings.upload_max_bytes:
+            text = f"That file is too large (limit {self.settings.upload_max_bytes // 1024} KB)."
+            return await self._send(message, text, text)
+        if self._ingest_lock.locked():
+            text = "Another upload is being indexed; send this one again in a moment."
+            return await self._send(message, text, text)
+        async with self._ingest_lock:
+            data = bytes(await (await document.get_file()).download_as_bytearray())
+            if len(data) > self.settings.upload_max_bytes:
+                text = "That file is too large."
+                return await self._send(message, text, text)
+            summary = await asyncio.to_thread(self._index_upload, name, data)
+        await self._send(message, render._esc(summary), summary)
+
+    def _index_upload(self, name: str, data: bytes) -> str:
+        """Index one uploaded file with a writer of our own; the serving store then refreshes."""
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:100] or "upload.txt"
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / safe
+            path.write_bytes(data)
+            try:
+                with Store.open(self.settings.index_dir, writable=True) as writer:
+                    report = ingest(writer, self.engine.embedder, load_paths([path]), self.settings.chunking())
+            except StoreError as exc:
+                return f"Nothing was added: {exc}"
+        self.store.refresh()
+        lines = [f"Added {report.added} article(s), updated {report.updated}, "
+                 f"skipped {report.duplicates} duplicate(s), {len(report.problems)} error(s)."]
+        lines += [f"- {p.message}" + (f" (line {p.line})" if p.line else "") for p in report.problems[:10]]
+        return "\n".join(lines)
+
+    # -- errors --------------------------------------------------------------------------------
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        error = context.error
+        log.error("handling an update failed: %s: %s", type(error).__name__, error)
+        if isinstance(update, Update) and update.effective_message and not isinstance(error, (Forbidden,)):
+            try:
+                await update.effective_message.reply_text("Sorry, something went wrong. Please try again.")
+            except TelegramError:
+                pass
+
+
+async def setup(application: Application) -> None:
+    """Learn the bot's username and register the command menu; failures are logged, not fatal."""
+    newsbot: NewsBot = application.bot_data["newsbot"]
+    try:
+        me = await application.bot.get_me()
+        newsbot.username = me.username or ""
+    except TelegramError as exc:
+        log.warning("getMe failed: %s", exc)
+    try:
+        await application.bot.set_my_commands(COMMANDS)
+    except TelegramError as exc:
+        log.warning("registering the command menu failed: %s", exc)
+
+
+def build_application(settings: Settings, newsbot: NewsBot) -> Application:
+    """A PTB Application with every handler, the flood limiter and concurrent updates."""
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_api_url)
+        .base_file_url(settings.telegram_file_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(True)
+        .post_init(setup)
+        .build()
+    )
+    application.bot_data["newsbot"] = newsbot
+    application.add_handler(CommandHandler("start", newsbot.start))
+    application.add_handler(CommandHandler("help", newsbot.help))
+    application.add_handler(CommandHandler("new", newsbot.new))
+    application.add_handler(CommandHandler("stats", newsbot.stats))
+    application.add_handler(CommandHandler("ask", newsbot.ask_command))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, newsbot.on_text))
+    application.add_handler(MessageHandler(filters.Document.ALL, newsbot.on_document))
+    application.add_handler(MessageHandler(~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL, newsbot.on_other))
+    application.add_handler(CallbackQueryHandler(newsbot.on_button))
+    application.add_handler(InlineQueryHandler(newsbot.on_inline))
+    application.add_error_handler(newsbot.on_error)
+    return application
+
+
+def open_bot(settings: Settings) -> tuple[NewsBot, Store]:
+    from index.search import Searcher
+
+    store = Store.open(settings.index_dir)
+    embedder = Embedder(store.meta["model"], settings.batch_size)
+    embedder.encode(["warm up"])
+    return NewsBot(settings, store, AnswerEngine(Searcher(store, embedder))), store
+
+
+def serve(settings: Settings, webhook_url: str | None = None, listen: str = "127.0.0.1:8443") -> None:
+    """Run the bot until interrupted: long polling, or a webhook when `webhook_url` is given."""
+    protect_logs(settings.telegram_bot_token or "")
+    newsbot, store = open_bot(settings)
+    application = build_application(settings, newsbot)
+    try:
+        if webhook_url:
+            host, _, port = listen.rpartition(":")
+            application.run_webhook(
+                listen=host or "127.0.0.1", port=int(port), url_path=urlparse(webhook_url).path.lstrip("/"),
+                webhook_url=webhook_url, allowed_updates=Update.ALL_TYPES, secret_token=uuid.uuid4().hex)
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+    finally:
+        store.close()

@@ -1,0 +1,262 @@
+"""The real PTB Application against the Bot API stand-in on 127.0.0.1, over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from telegram_stub import BotApiStub, parse_telegram_html
+
+from bot import render
+from bot.answer import AnswerEngine
+from bot.settings import Settings
+from bot.telegram import NON_TEXT_REPLY, RATE_LIMIT_REPLY, NewsBot, build_application, protect_logs, setup
+from index.search import Searcher
+from index.store import Store
+
+TOKEN = "987654:SECRET-token-never-logged"
+ADMIN = 4242
+USER = 1001
+
+
+@pytest.fixture
+def stub():
+    with BotApiStub(token=TOKEN, strict_ampersand=False) as running:
+        yield running
+
+
+@pytest.fixture
+def newsbot(built_index: Path, embedder, stub: BotApiStub):
+    settings = Settings(index_dir=built_index, telegram_bot_token=TOKEN, telegram_api_url=stub.base_url,
+                        telegram_file_url=stub.file_url, admin_ids=(ADMIN,), questions_per_minute=5,
+                        upload_max_bytes=20_000)
+    store = Store.open(built_index)
+    yield NewsBot(settings, store, AnswerEngine(Searcher(store, embedder)))
+    store.close()
+
+
+@asynccontextmanager
+async def running(newsbot: NewsBot):
+    application = build_application(newsbot.settings, newsbot)
+    async with application:
+        await setup(application)
+        await application.start()
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()
+
+
+def replies(stub: BotApiStub, chat_id: int | None = None) -> list[dict]:
+    return stub.sent("sendMessage", chat_id=chat_id)
+
+
+def assert_valid_html(params: dict) -> None:
+    assert params.get("parse_mode") == "HTML"
+    plain, _ = parse_telegram_html(params["text"], strict_ampersand=False)
+    assert 0 < len(plain) <= 4096
+
+
+def run(coroutine):
+    return asyncio.run(asyncio.wait_for(coroutine, 120))
+
+
+def test_start_help_commands_and_a_cited_answer_with_buttons(stub: BotApiStub, newsbot: NewsBot) -> None:
+    async def scenario():
+        async with running(newsbot):
+            stub.push_command("/start")
+            await stub.wait_for_async("sendMessage", ok=True)
+            stub.push_message("What rare plant did botanists find beside a lake?")
+            await stub.wait_for_async("sendMessage", count=2, ok=True)
+            stub.push_sticker()
+            await stub.wait_for_async("sendMessage", count=3, ok=True)
+    run(scenario())
+    start, answer, sticker = replies(stub)
+    assert "5 news articles" in start["text"] and "2023-03-14" in start["text"]
+    assert [c["command"] for c in stub.set_commands[0]["commands"]][:2] == ["start", "help"]
+    assert stub.sent("sendChatAction") and stub.sent("sendChatAction")[0]["action"] == "typing"
+    assert_valid_html(answer)
+    assert "quillwort" in answer["text"] and "[1]" in answer["text"] and "<b>Sources</b>" in answer["text"]
+    buttons = [b["callback_data"] for row in answer["reply_markup"]["inline_keyboard"] for b in row]
+    assert any(b.startswith("s:") for b in buttons) and sum(b.startswith("v:") for b in buttons) == 2
+    assert sticker["text"] == NON_TEXT_REPLY
+
+
+def test_source_button_expands_the_passage_and_votes_are_stored(stub: BotApiStub, newsbot: NewsBot) -> None:
+    async def scenario():
+        async with running(newsbot):
+            stub.push_message("How much did the Valemont container terminal cost?")
+            [answer] = await stub.wait_for_async("sendMessage", ok=True)
+            buttons = [b["callback_data"] for row in answer["reply_markup"]["inline_keyboard"] for b in row]
+            message = stub.bot_messages()[-1]
+            stub.push_callback_query(buttons[0], message["message_id"])
+            await stub.wait_for_async("sendMessage", count=2, ok=True)
+            stub.push_callback_query(next(b for b in buttons if b.endswith(":-1")), message["message_id"])
+            await stub.wait_for_async("answerCallbackQuery", count=2, ok=True)
+    run(scenario())
+    answer, passage = replies(stub)[:2]
+    assert_valid_html(passage)
+    first_sentence = answer["text"].split(" [1]")[0]
+    assert passage["text"].startswith("<b>[1] ")
+    assert f"<b>{first_sentence}</b>" in passage["text"]
+    [vote] = newsbot.store.feedback()
+    assert vote["vote"] == -1 and vote["user_id"] == USER and "Valemont" in vote["question"]
+    assert vote["answer"].startswith(first_sentence) and json.loads(vote["sources"])[0]["sentence"] == first_sentence
+
+
+def test_groups_answer_mentions_replies_and_ask_only(stub: BotApiStub, newsbot: NewsBot) -> None:
+    async def scenario():
+        async with running(newsbot):
+            stub.push_message("lunch anyone? the harbour place?", chat_type="group", user_id=7)
+            stub.push_message("@newsbot_test_bot what did the library add?", chat_type="group", user_id=7)
+            await stub.wait_for_async("sendMessage", ok=True)
+            stub.push_command("/ask what did the train drivers accept?", chat_type="group", user_id=8)
+            await stub.wait_for_async("sendMessage", count=2, ok=True)
+            await asyncio.sleep(0.5)
+    run(scenario())
+    texts = [m["text"] for m in replies(stub)]
+    assert len(texts) == 2
+    assert "rooftop" in texts[0] or "makerspace" in texts[0]
+    assert "6.5 percent" in texts[1]
+
+
+def test_follow_up_and_inline_mode(stub: BotApiStub, newsbot: NewsBot) -> None:
+    async def scenario():
+        async with running(newsbot):
+            stub.push_message("What did the growers' cooperative ask the regional government for?")
+            await stub.wait_for_async("sendMessage", ok=True)
+            stub.push_message("and how cold did it get?")
+            await stub.wait_for_async("sendMessage", count=2, ok=True)
+            stub.push_inline_query("quillwort fern")
+            await stub.wait_for_async("answerInlineQuery", ok=True)
+    run(scenario())
+    first, follow_up = replies(stub)
+    assert "emergency aid" in first["text"]
+    assert "frost destroyed most of the apricot blossom" in follow_up["text"].split("<b>Sources</b>")[1]
+    [inline] = stub.sent("answerInlineQuery")
+    results = inline["results"] if isinstance(inline["results"], list) else json.loads(inline["results"])
+    assert "quillwort" in results[0]["input_message_content"]["message_text"]
+
+
+@pytest.mark.parametrize("hostile", [
+    "<b>unclosed & <i>tags</b> &amp; &#0; what about the harbour?",
+    "\u202eharbour terminal\u202c \u0301\u0301 🚢🚢 capacity?",
+    "null\x00byte harbour" + " terminal" * 600,
+])
+def test_hostile_text_is_answered_in_valid_html(stub: BotApiStub, newsbot: NewsBot, hostile: str) -> None:
+    async def scenario():
+        async with running(newsbot):
+            stub.push_message(hostile)
+            await stub.wait_for_async("sendMessage", ok=True)
+    run(scenario())
+    [reply] = replies(stub)
+    assert_valid_html(reply)
+
+
+def test_long_answers_split_cleanly() -> None:
+    blocks = [(f"<b>{i}</b> " + render._esc("word & <tag> " * 100), "plain") for i in range(30)]
+    blocks.append(("<i>" + render._esc("x " * 5000) + "</i>", "y " * 5000))
+    messages = render.pack_messages(blocks)
+    assert len(messages) > 3
+    for message in messages:
+        plain, _ = parse_telegram_html(message, strict_ampersand=False)
+        assert render.telegram_length(message) <= 4096 and plain
+
+
+def test_uploads_admin_only_and_a_bad_file_loses_nothing(stub: BotApiStub, newsbot: NewsBot) -> None:
+    article = b" date 2024-05-05 The Oskerby ferry resumed service on Sunday after a two-year repair.\n"
+
+    async def scenario():
+        async with running(newsbot):
+            stub.push_document("ferry.txt", article, "text/plain", user_id=USER)
+            await stub.wait_for_async("sendMessage", ok=True)
+            stub.push_document("ferry.txt", article, "text/plain", user_id=ADMIN)
+            await stub.wait_for_async("sendMessage", count=2, ok=True)
+            stub.push_document("broken.jsonl", b'{"text": "ok line"}\n{broken\n', "application/json", user_id=ADMIN)
+            await stub.wait_for_async("sendMessage", count=3, ok=True)
+            stub.push_document("huge.txt", b"x " * 20_000, "text/plain", user_id=ADMIN)
+            stub.push_document("image.png", b"\x89PNG", "image/png", user_id=ADMIN)
+            await stub.wait_for_async("sendMessage", count=5, ok=True)
+            stub.push_message("When did the Oskerby ferry resume service?", user_id=USER)
+            await stub.wait_for_async("sendMessage", count=6, ok=True)
+    run(scenario())
+    refused, added, partial, huge, image, answer = [m["text"] for m in replies(stub)]
+    assert "Only admins" in refused
+    assert "Added 1 article" in added
+    assert "Added 1 article" in partial and "1 error" in partial and "line 2" in partial
+    assert "too large" in huge and ".png" in image
+    assert "two-year repair" in answer
+    assert newsbot.store.stats().articles == 7
+
+
+def test_rate_limit_and_allow_list(stub: BotApiStub, newsbot: NewsBot) -> None:
+    async def scenario():
+        async with running(newsbot):
+            for _ in range(6):
+                stub.push_message("harbour capacity?", user_id=55)
+            await stub.wait_for_async("sendMessage", count=6, ok=True)
+    run(scenario())
+    texts = [m["text"] for m in replies(stub)]
+    assert texts.count(RATE_LIMIT_REPLY) == 1
+
+    private = NewsBot(newsbot.settings.with_(allowed_ids=(USER,)), newsbot.store, newsbot.engine)
+
+    async def allow_list():
+        stub.clear_requests()
+        async with running(private):
+            stub.push_message("harbour capacity?", user_id=66)
+            stub.push_message("harbour capacity?", user_id=USER)
+            await stub.wait_for_async("sendMessage", count=2, ok=True)
+    run(allow_list())
+    by_chat = {m["chat_id"]: m["text"] for m in replies(stub)}
+    assert "private" in by_chat[66] and "1.2 million" in by_chat[USER]
+
+
+@pytest.mark.parametrize("fault", ["bad_html", "502", "429"])
+def test_faults_are_survived_with_exactly_one_answer(stub: BotApiStub, newsbot: NewsBot, fault: str) -> None:
+    async def scenario():
+        async with running(newsbot):
+            stub.inject_fault("sendChatAction", "500")
+            stub.inject_fault("sendMessage", fault, retry_after=1)
+            stub.push_message("How many containers a year can the Valemont harbour handle?")
+            await stub.wait_for_async("sendMessage", ok=True)
+            await asyncio.sleep(1.5)
+    run(scenario())
+    [reply] = replies(stub)
+    assert "1.2 million" in reply["text"]
+    assert ("sendMessage", fault) in stub.faults_served
+
+
+def test_the_token_never_reaches_the_logs(stub: BotApiStub, newsbot: NewsBot, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    protect_logs(TOKEN)
+
+    async def scenario():
+        async with running(newsbot):
+            stub.inject_fault("sendMessage", "502")
+            stub.push_message("What did the library add?")
+            await stub.wait_for_async("sendMessage", ok=True)
+    run(scenario())
+    assert caplog.records
+    assert all(TOKEN not in record.getMessage() for record in caplog.records)
+    assert TOKEN not in caplog.text
+
+
+def test_fifty_users_at_once_are_all_answered(stub: BotApiStub, newsbot: NewsBot) -> None:
+    questions = ["What did the library add?", "How much did the terminal cost?", "What destroyed the blossom?",
+                 "What pay offer did the union accept?"]
+
+    async def scenario():
+        async with running(newsbot):
+            for user in range(50):
+                stub.push_message(questions[user % 4], user_id=10_000 + user)
+            await stub.wait_for_async("sendMessage", count=50, ok=True, timeout=100)
+    run(scenario())
+    chats = {m["chat_id"] for m in replies(stub)}
+    assert chats == {10_000 + user for user in range(50)}
