@@ -123,13 +123,14 @@ def pack_messages(blocks: list[tuple[str, str]], limit: int = TELEGRAM_LIMIT) ->
     return messages or [html.escape(NOT_FOUND, quote=False)]
 
 
-def _esc(text: str) -> str:
+def escape(text: str) -> str:
+    """Text made safe for Telegram HTML."""
     return html.escape(text, quote=False)
 
 
 def _source_line(numbers: list[int], citation: Citation) -> tuple[str, str]:
     marks = "".join(f"[{n}]" for n in numbers)
-    title = _esc(citation.title)
+    title = escape(citation.title)
     if citation.url and citation.url.startswith(("http://", "https://")):
         title = f'<a href="{html.escape(citation.url, quote=True)}">{title}</a>'
     plain_line = f"{marks} {citation.title} ({_date(citation.date)})"
@@ -139,16 +140,16 @@ def _source_line(numbers: list[int], citation: Citation) -> tuple[str, str]:
 def telegram_html(answer: Answer) -> list[str]:
     """The answer as Telegram HTML messages: text with [n] markers, then the sources with links."""
     if answer.abstained:
-        blocks = [(f"<i>{_esc(NOT_FOUND)}</i>", NOT_FOUND)]
+        blocks = [(f"<i>{escape(NOT_FOUND)}</i>", NOT_FOUND)]
         closest = answer.closest_articles()
         if closest:
             lines = [f"• {h.article.title} ({_date(h.article.date)})" for h in closest]
-            blocks.append(("The closest articles:\n" + _esc("\n".join(lines)), "\n".join(lines)))
+            blocks.append(("The closest articles:\n" + escape("\n".join(lines)), "\n".join(lines)))
         return pack_messages(blocks)
-    blocks = [(_esc(answer.text), answer.text)]
+    blocks = [(escape(answer.text), answer.text)]
     if answer.time_frame.describe():
         note = f"(articles {answer.time_frame.describe()})"
-        blocks.append((f"<i>{_esc(note)}</i>", note))
+        blocks.append((f"<i>{escape(note)}</i>", note))
     lines = [_source_line(numbers, citation) for numbers, citation in sources(answer)]
     blocks.append(("<b>Sources</b>\n" + "\n".join(m for m, _ in lines), "Sources\n" + "\n".join(p for _, p in lines)))
     return pack_messages(blocks)
@@ -160,8 +161,8 @@ def telegram_passage(citation: Citation) -> list[str]:
     passage = citation.passage
     offset = passage.find(citation.sentence)
     if offset < 0:
-        body = _esc(passage)
+        body = escape(passage)
     else:
         end = offset + len(citation.sentence)
-        body = f"{_esc(passage[:offset])}<b>{_esc(citation.sentence)}</b>{_esc(passage[end:])}"
+        body = f"{escape(passage[:offset])}<b>{escape(citation.sentence)}</b>{escape(passage[end:])}"
     return pack_messages([(f"<b>{head_markup}</b>", head_plain), (body, passage)])

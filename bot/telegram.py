@@ -186,7 +186,7 @@ class NewsBot:
         span = f", from {stats.oldest} to {stats.newest}" if stats.oldest else ""
         text = (f"Hello! I answer questions about {stats.articles} news articles{span}, "
                 "citing my sources like [1].\n\n" + self.help_text())
-        await self._send(update.effective_message, render._esc(text), text)
+        await self._send(update.effective_message, render.escape(text), text)
 
     def help_text(self) -> str:
         name = f"@{self.username}" if self.username else "me"
@@ -200,7 +200,7 @@ class NewsBot:
         if not self.allowed(update):
             return await self.refuse(update)
         text = self.help_text()
-        await self._send(update.effective_message, render._esc(text), text)
+        await self._send(update.effective_message, render.escape(text), text)
 
     async def new(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         context.chat_data["history"] = []
@@ -215,7 +215,7 @@ class NewsBot:
                  f"index size: {stats.size_bytes / 1e6:.1f} MB", f"questions answered: {asked}",
                  f"mean latency: {mean:.0f} ms" if mean is not None else "mean latency: -"]
         text = "\n".join(lines)
-        await self._send(update.effective_message, render._esc(text), text)
+        await self._send(update.effective_message, render.escape(text), text)
 
     async def refuse(self, update: Update) -> None:
         if update.effective_message:
@@ -247,7 +247,7 @@ class NewsBot:
         question = " ".join(context.args or [])
         if not question.strip():
             text = "Put the question after the command, e.g. /ask who won the final?"
-            return await self._send(update.effective_message, render._esc(text), text)
+            return await self._send(update.effective_message, render.escape(text), text)
         await self.ask(update, context, question)
 
     async def ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
@@ -262,7 +262,7 @@ class NewsBot:
         try:
             answer = await asyncio.to_thread(self.engine.answer, question, tuple(history))
         except QuestionError as exc:
-            return await self._send(message, render._esc(str(exc)), str(exc))
+            return await self._send(message, render.escape(str(exc)), str(exc))
         latency = (time.perf_counter() - started) * 1000
         history.append(Turn(answer.query, answer.text))
         del history[:-HISTORY_TURNS]
@@ -349,7 +349,7 @@ class NewsBot:
         suffix = Path(name).suffix.lower()
         if suffix not in TEXT_SUFFIXES | JSONL_SUFFIXES:
             text = f"I can add .txt, .md and .jsonl files, not {suffix or 'files without an extension'}."
-            return await self._send(message, render._esc(text), text)
+            return await self._send(message, render.escape(text), text)
         if (document.file_size or 0) > self.settings.upload_max_bytes:
             text = f"That file is too large (limit {self.settings.upload_max_bytes // 1024} KB)."
             return await self._send(message, text, text)
@@ -362,7 +362,7 @@ class NewsBot:
                 text = "That file is too large."
                 return await self._send(message, text, text)
             summary = await asyncio.to_thread(self._index_upload, name, data)
-        await self._send(message, render._esc(summary), summary)
+        await self._send(message, render.escape(summary), summary)
 
     def _index_upload(self, name: str, data: bytes) -> str:
         """Index one uploaded file with a writer of our own; the serving store then refreshes."""

@@ -160,8 +160,8 @@ def test_hostile_text_is_answered_in_valid_html(stub: BotApiStub, newsbot: NewsB
 
 
 def test_long_answers_split_cleanly() -> None:
-    blocks = [(f"<b>{i}</b> " + render._esc("word & <tag> " * 100), "plain") for i in range(30)]
-    blocks.append(("<i>" + render._esc("x " * 5000) + "</i>", "y " * 5000))
+    blocks = [(f"<b>{i}</b> " + render.escape("word & <tag> " * 100), "plain") for i in range(30)]
+    blocks.append(("<i>" + render.escape("x " * 5000) + "</i>", "y " * 5000))
     messages = render.pack_messages(blocks)
     assert len(messages) > 3
     for message in messages:
