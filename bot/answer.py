@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ class EngineConfig:
     weight_keywords: float = 0.15
     weight_rank: float = 0.15
     weight_recency: float = 0.1
-    abstain_below: float = 0.45
+    abstain_below: float = 0.43
     keep_within: float = 0.85
     duplicate_above: float = 0.9
 
@@ -159,18 +160,23 @@ class AnswerEngine:
         self.config = config
         self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
 
     def _encode_sentences(self, texts: list[str]) -> np.ndarray:
-        """Sentence vectors, remembered across questions (the same passages come back often)."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._sentence_vectors))
+        """Sentence vectors, remembered across questions (the same passages come back often);
+        safe to call from several threads."""
+        with self._cache_lock:
+            known = {t: self._sentence_vectors[t] for t in texts if t in self._sentence_vectors}
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
         if missing:
-            for text, vector in zip(missing, self.embedder.encode(missing)):
-                self._sentence_vectors[text] = vector
-        for text in texts:
-            self._sentence_vectors.move_to_end(text)
-        while len(self._sentence_vectors) > self._cache_size:
-            self._sentence_vectors.popitem(last=False)
-        return np.vstack([self._sentence_vectors[t] for t in texts])
+            known.update(zip(missing, self.embedder.encode(missing)))
+        with self._cache_lock:
+            for text in texts:
+                self._sentence_vectors[text] = known[text]
+                self._sentence_vectors.move_to_end(text)
+            while len(self._sentence_vectors) > self._cache_size:
+                self._sentence_vectors.popitem(last=False)
+        return np.vstack([known[t] for t in texts])
 
     def answer(
         self,
@@ -223,7 +229,7 @@ class AnswerEngine:
         candidates = []
         for (hit, text, start, end), sim, vec in zip(pieces, similarities, vectors):
             overlap = len(terms & stems(text)) / len(terms) if terms else 0.0
-            score = cfg.weight_similarity * float(sim) + cfg.weight_keywords * overlap + cfg.weight_rank / hit.rank
+            score = cfg.weight_similarity * float(sim) + cfg.weight_keywords * overlap + cfg.weight_rank * 2 / (hit.rank + 1)
             if frame.recent and hit.article.date and newest > oldest:
                 score += cfg.weight_recency * (hit.article.date.toordinal() - oldest) / (newest - oldest)
             candidates.append(_Candidate(hit, text, start, end, score, float(sim), vec))

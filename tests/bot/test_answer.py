@@ -30,6 +30,12 @@ ARTICLES = [
      "Astronomers at the Kelvor observatory discovered a faint comet beyond the orbit of Jupiter. "
      "The comet was named Kelvor-7 and will pass closest to the Sun in 2031.\n\n"
      "The discovery was made with a new wide-field camera installed last autumn."),
+    ("2024-03-05", "Marlow bridge to honour engineer",
+     "The new Marlow cycling bridge will be named after the engineer Ada Thorne, the council announced. "
+     "Thorne designed several footbridges in the county during the 1960s."),
+    ("2024-03-06", "Engineer's name for new crossing",
+     "The new cycling bridge in Marlow will be named after the engineer Ada Thorne, council officials said. "
+     "Her family attended the announcement at the town hall."),
     ("2024-01-22", "Bakery chain expands",
      "The Crumb & Co bakery chain opened its fortieth shop on Monday, in the market square of Tilby. "
      "The company employs 600 people and plans ten more shops this year."),
@@ -73,7 +79,16 @@ def test_a_paraphrased_question(engine) -> None:
 def test_sentences_from_two_dates_are_in_chronological_order(engine) -> None:
     answer = engine.answer("What has happened with the Marlow cycling bridge?")
     dates = [answer.citations[p.citations[0] - 1].date for p in answer.parts]
-    assert len(set(dates)) == 2 and dates == sorted(dates)
+    assert len(set(dates)) >= 2 and dates == sorted(dates)
+    check_citations(answer)
+
+
+def test_the_same_fact_from_two_articles_is_written_once_and_cited_twice(engine) -> None:
+    answer = engine.answer("Who will the Marlow bridge be named after?")
+    naming = [p for p in answer.parts if "Ada Thorne" in p.text]
+    assert len(naming) == 1 and len(naming[0].citations) == 2
+    cited = {answer.citations[n - 1].title for n in naming[0].citations}
+    assert cited == {"Marlow bridge to honour engineer", "Engineer's name for new crossing"}
     check_citations(answer)
 
 
