@@ -44,10 +44,12 @@ from telegram.ext import (
 from bot import render
 from bot.answer import Answer, AnswerEngine, QuestionError, Turn
 from bot.settings import Settings
-from index.articles import JSONL_SUFFIXES, TEXT_SUFFIXES, load_paths
+from bot.render import escape
+from index.articles import JSONL_SUFFIXES, TEXT_SUFFIXES, ArticleError, load_paths
 from index.embedding import Embedder
 from index.ingest import ingest
 from index.store import Store, StoreError
+from index.web import FetchError, FetchPolicy, fetch_article
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ COMMANDS = [
     BotCommand("ask", "ask a question (in groups)"),
     BotCommand("new", "start a new conversation"),
     BotCommand("stats", "index and usage figures (admins)"),
+    BotCommand("add", "add the article at a link (admins)"),
 ]
 HISTORY_TURNS = 4
 ANSWERS_KEPT = 50
@@ -114,13 +117,15 @@ class RateLimiter:
 class NewsBot:
     """The state the handlers share: engine, store, settings, recent answers, rate limits."""
 
-    def __init__(self, settings: Settings, store: Store, engine: AnswerEngine) -> None:
+    def __init__(self, settings: Settings, store: Store, engine: AnswerEngine,
+                 fetch_policy: FetchPolicy = FetchPolicy()) -> None:
         self.settings = settings
         self.store = store
         self.engine = engine
         self.limiter = RateLimiter(settings.questions_per_minute)
         self.answers: OrderedDict[str, Answer] = OrderedDict()
         self.username = ""
+        self.fetch_policy = fetch_policy
         self._ingest_lock = asyncio.Lock()
 
     # -- plumbing --------------------------------------------------------------------------
@@ -186,7 +191,7 @@ class NewsBot:
         span = f", from {stats.oldest} to {stats.newest}" if stats.oldest else ""
         text = (f"Hello! I answer questions about {stats.articles} news articles{span}, "
                 "citing my sources like [1].\n\n" + self.help_text())
-        await self._send(update.effective_message, render.escape(text), text)
+        await self._send(update.effective_message, escape(text), text)
 
     def help_text(self) -> str:
         name = f"@{self.username}" if self.username else "me"
@@ -200,7 +205,7 @@ class NewsBot:
         if not self.allowed(update):
             return await self.refuse(update)
         text = self.help_text()
-        await self._send(update.effective_message, render.escape(text), text)
+        await self._send(update.effective_message, escape(text), text)
 
     async def new(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         context.chat_data["history"] = []
@@ -215,7 +220,7 @@ class NewsBot:
                  f"index size: {stats.size_bytes / 1e6:.1f} MB", f"questions answered: {asked}",
                  f"mean latency: {mean:.0f} ms" if mean is not None else "mean latency: -"]
         text = "\n".join(lines)
-        await self._send(update.effective_message, render.escape(text), text)
+        await self._send(update.effective_message, escape(text), text)
 
     async def refuse(self, update: Update) -> None:
         if update.effective_message:
@@ -247,7 +252,7 @@ class NewsBot:
         question = " ".join(context.args or [])
         if not question.strip():
             text = "Put the question after the command, e.g. /ask who won the final?"
-            return await self._send(update.effective_message, render.escape(text), text)
+            return await self._send(update.effective_message, escape(text), text)
         await self.ask(update, context, question)
 
     async def ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
@@ -262,7 +267,7 @@ class NewsBot:
         try:
             answer = await asyncio.to_thread(self.engine.answer, question, tuple(history))
         except QuestionError as exc:
-            return await self._send(message, render.escape(str(exc)), str(exc))
+            return await self._send(message, escape(str(exc)), str(exc))
         latency = (time.perf_counter() - started) * 1000
         history.append(Turn(answer.query, answer.text))
         del history[:-HISTORY_TURNS]
@@ -349,7 +354,7 @@ class NewsBot:
         suffix = Path(name).suffix.lower()
         if suffix not in TEXT_SUFFIXES | JSONL_SUFFIXES:
             text = f"I can add .txt, .md and .jsonl files, not {suffix or 'files without an extension'}."
-            return await self._send(message, render.escape(text), text)
+            return await self._send(message, escape(text), text)
         if (document.file_size or 0) > self.settings.upload_max_bytes:
             text = f"That file is too large (limit {self.settings.upload_max_bytes // 1024} KB)."
             return await self._send(message, text, text)
@@ -362,24 +367,49 @@ class NewsBot:
                 text = "That file is too large."
                 return await self._send(message, text, text)
             summary = await asyncio.to_thread(self._index_upload, name, data)
-        await self._send(message, render.escape(summary), summary)
+        await self._send(message, escape(summary), summary)
 
     def _index_upload(self, name: str, data: bytes) -> str:
-        """Index one uploaded file with a writer of our own; the serving store then refreshes."""
+        """Index one uploaded file, parsed from a private temporary copy."""
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:100] or "upload.txt"
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / safe
             path.write_bytes(data)
-            try:
-                with Store.open(self.settings.index_dir, writable=True) as writer:
-                    report = ingest(writer, self.engine.embedder, load_paths([path]), self.settings.chunking())
-            except StoreError as exc:
-                return f"Nothing was added: {exc}"
+            return self._index(list(load_paths([path])))
+
+    def _index(self, items: list) -> str:
+        """Index articles with a writer of our own (one ingest at a time); the serving store then
+        refreshes. A failure leaves the index as it was."""
+        try:
+            with Store.open(self.settings.index_dir, writable=True) as writer:
+                report = ingest(writer, self.engine.embedder, items, self.settings.chunking())
+        except StoreError as exc:
+            return f"Nothing was added: {exc}"
         self.store.refresh()
         lines = [f"Added {report.added} article(s), updated {report.updated}, "
                  f"skipped {report.duplicates} duplicate(s), {len(report.problems)} error(s)."]
         lines += [f"- {p.message}" + (f" (line {p.line})" if p.line else "") for p in report.problems[:10]]
         return "\n".join(lines)
+
+    async def add_url(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if not self.is_admin(update):
+            return await self._send(message, "Only admins can add articles.", "Only admins can add articles.")
+        if len(context.args or []) != 1:
+            text = "Send /add followed by one link, e.g. /add https://example.com/news/story"
+            return await self._send(message, escape(text), text)
+        if self._ingest_lock.locked():
+            text = "Another article is being indexed; try again in a moment."
+            return await self._send(message, text, text)
+        async with self._ingest_lock:
+            try:
+                article = await asyncio.to_thread(fetch_article, context.args[0], self.fetch_policy)
+            except (FetchError, ArticleError) as exc:
+                text = f"Nothing was added: {exc}"
+                return await self._send(message, escape(text), text)
+            summary = await asyncio.to_thread(self._index, [article])
+        text = f"{article.title}\n{summary}"
+        await self._send(message, escape(text), text)
 
     # -- errors --------------------------------------------------------------------------------
 
@@ -425,6 +455,7 @@ def build_application(settings: Settings, newsbot: NewsBot) -> Application:
     application.add_handler(CommandHandler("new", newsbot.new))
     application.add_handler(CommandHandler("stats", newsbot.stats))
     application.add_handler(CommandHandler("ask", newsbot.ask_command))
+    application.add_handler(CommandHandler("add", newsbot.add_url))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, newsbot.on_text))
     application.add_handler(MessageHandler(filters.Document.ALL, newsbot.on_document))
     application.add_handler(MessageHandler(~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL, newsbot.on_other))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from contextlib import asynccontextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from bot.settings import Settings
 from bot.telegram import NON_TEXT_REPLY, RATE_LIMIT_REPLY, NewsBot, build_application, protect_logs, setup
 from index.search import Searcher
 from index.store import Store
+from index.web import FetchPolicy
 
 TOKEN = "987654:SECRET-token-never-logged"
 ADMIN = 4242
@@ -260,3 +263,45 @@ def test_fifty_users_at_once_are_all_answered(stub: BotApiStub, newsbot: NewsBot
     run(scenario())
     chats = {m["chat_id"] for m in replies(stub)}
     assert chats == {10_000 + user for user in range(50)}
+
+
+def test_add_url_is_for_admins_and_refuses_inside_addresses(stub: BotApiStub, newsbot: NewsBot) -> None:
+    page = b"<html><head><title>Oskerby ferry resumes</title></head><body><article>" \
+           b"<p>The Oskerby ferry resumed service on Sunday after a two-year repair, its operator said.</p>" \
+           b"<p>Passengers cheered as the boat left the harbour at nine in the morning.</p></article></body></html>"
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_port}/story"
+    trusting = NewsBot(newsbot.settings, newsbot.store, newsbot.engine,
+                       FetchPolicy(timeout=5, allow=lambda a: str(a) == "127.0.0.1"))
+
+    async def scenario():
+        async with running(newsbot):
+            for count, (command, user) in enumerate(
+                    [(f"/add {url}", USER), (f"/add {url}", ADMIN), ("/add file:///etc/passwd", ADMIN)], start=1):
+                stub.push_command(command, user_id=user)
+                await stub.wait_for_async("sendMessage", count=count, ok=True)
+        async with running(trusting):
+            stub.push_command(f"/add {url}", user_id=ADMIN)
+            await stub.wait_for_async("sendMessage", count=4, ok=True)
+    try:
+        run(scenario())
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    refused, inside, scheme, added = [m["text"] for m in replies(stub)]
+    assert "Only admins" in refused
+    assert "non-public address (127.0.0.1)" in inside and "only http and https" in scheme
+    assert "Added 1 article" in added
+    assert newsbot.store.stats().articles == 6
