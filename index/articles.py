@@ -146,6 +146,8 @@ def parse_text_file(raw: str, path: str) -> Article:
 
 def parse_jsonl(raw: str, path: str) -> Iterator[Article | LoadProblem]:
     """One article per JSON line; only `text` is required. Bad lines are reported by number."""
+    if not raw.strip():
+        yield LoadProblem(path, "no text")
     for lineno, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
             continue

@@ -1,0 +1,92 @@
+"""Property-based checks: arbitrary Unicode through question validation, rendering and loaders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from telegram_stub import parse_telegram_html
+
+from bot import render
+from bot.answer import Answer, AnswerPart, Citation, QuestionError, validate_question
+from index.articles import Article, LoadProblem, load_paths
+
+NASTY = st.sampled_from(["<b>", "</i>", "&amp;", "&", "<a href='x'>", "\u202e", "\u0301", "🚢", "\x00",
+                         "\x1b", "\ufeff", "\n\n", "<", ">", '"', "&#0;", "&lt;"])
+TEXT = st.lists(st.one_of(st.text(max_size=40), NASTY), max_size=40).map("".join)
+LONG = st.one_of(TEXT, st.builds(lambda t, n: (t or "x") * n, TEXT, st.integers(1, 400)))
+
+
+def citation(n: int, title: str, sentence: str, passage: str, url: str | None) -> Citation:
+    return Citation(n=n, article_id=f"a{n}", title=title, date=dt.date(2024, 1, n), source=f"path/{n}",
+                    url=url, sentence=sentence, start=0, end=len(sentence), passage=passage + sentence)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(question=LONG, sentences=st.lists(LONG, min_size=1, max_size=3), title=TEXT,
+       url=st.one_of(st.none(), TEXT, TEXT.map(lambda t: "https://x.org/" + t)), abstained=st.booleans())
+def test_every_rendered_telegram_message_is_valid_html_within_the_limit(question, sentences, title, url, abstained):
+    citations = tuple(citation(i + 1, title, s, question, url) for i, s in enumerate(sentences))
+    parts = () if abstained else tuple(AnswerPart(s, (i + 1,)) for i, s in enumerate(sentences))
+    answer = Answer(question, question, parts, () if abstained else citations, 0.5, abstained)
+    messages = render.telegram_html(answer) + [m for c in citations for m in render.telegram_passage(c)]
+    for message in messages:
+        parse_telegram_html(message)
+        assert render.telegram_length(message) <= render.TELEGRAM_LIMIT
+    assert render.plain(answer)
+
+
+@settings(max_examples=300, deadline=None)
+@given(question=LONG)
+def test_questions_are_accepted_or_refused_with_a_message(question):
+    try:
+        cleaned = validate_question(question)
+    except QuestionError as exc:
+        assert str(exc)
+    else:
+        assert cleaned and len(cleaned) <= 500 and "\x00" not in cleaned
+
+
+@settings(max_examples=100, deadline=None)
+@given(contents=st.lists(st.binary(max_size=300), min_size=1, max_size=5),
+       suffixes=st.lists(st.sampled_from([".txt", ".md", ".jsonl"]), min_size=5, max_size=5))
+def test_loaders_load_or_report_every_file(contents, suffixes):
+    with tempfile.TemporaryDirectory() as folder:
+        for i, data in enumerate(contents):
+            Path(folder, f"f{i}{suffixes[i]}").write_bytes(data)
+        items = list(load_paths([Path(folder)]))
+    assert all(isinstance(item, (Article, LoadProblem)) for item in items)
+    reported = {Path(i.path).name for i in items}
+    assert reported == {f"f{i}{suffixes[i]}" for i in range(len(contents))}
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory, embedder):
+    from bot.answer import AnswerEngine
+    from conftest import ARTICLES
+    from index.ingest import ingest
+    from index.search import Searcher
+    from index.store import Store
+
+    directory = tmp_path_factory.mktemp("hostile") / "index"
+    with Store.open(directory, model=embedder.name, dimension=embedder.dimension, writable=True) as store:
+        ingest(store, embedder, load_paths([ARTICLES]))
+    store = Store.open(directory)
+    yield AnswerEngine(Searcher(store, embedder))
+    store.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(question=LONG)
+def test_the_engine_answers_or_refuses_any_question(engine, question):
+    try:
+        answer = engine.answer(question, today=dt.date(2024, 1, 1))
+    except QuestionError:
+        return
+    for message in render.telegram_html(answer):
+        parse_telegram_html(message)
+        assert render.telegram_length(message) <= render.TELEGRAM_LIMIT
