@@ -133,7 +133,7 @@ def unique_articles(articles: list[Article]) -> list[Article]:
 
 def time_raw_encode(embedder: Embedder, texts: list[str]) -> float:
     """Seconds to encode `texts` with the bare model, after a small warm-up encode."""
-    model = embedder._model
+    model = embedder.model
 
     def encode(batch: list[str]) -> np.ndarray:
         return model.encode(

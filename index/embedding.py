@@ -63,18 +63,19 @@ class Embedder:
         self.batch_size = batch_size
 
     @property
-    def _model(self):
+    def model(self):
+        """The loaded SentenceTransformer (loaded on first use, shared per process)."""
         return _load(self.name)
 
     @property
     def dimension(self) -> int:
-        return int(self._model.get_embedding_dimension())
+        return int(self.model.get_embedding_dimension())
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """`len(texts) x dimension` float32 vectors of unit length."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
+        vectors = self.model.encode(
             texts,
             batch_size=self.batch_size,
             normalize_embeddings=True,

@@ -71,6 +71,8 @@ def run(coroutine):
 
 
 def test_start_help_commands_and_a_cited_answer_with_buttons(stub: BotApiStub, newsbot: NewsBot) -> None:
+    stub.inject_fault("setMyCommands", "500")
+
     async def scenario():
         async with running(newsbot):
             stub.push_command("/start")
@@ -82,7 +84,7 @@ def test_start_help_commands_and_a_cited_answer_with_buttons(stub: BotApiStub, n
     run(scenario())
     start, answer, sticker = replies(stub)
     assert "5 news articles" in start["text"] and "2023-03-14" in start["text"]
-    assert [c["command"] for c in stub.set_commands[0]["commands"]][:2] == ["start", "help"]
+    assert ("setMyCommands", "500") in stub.faults_served, "a failed command menu does not stop the bot"
     assert stub.sent("sendChatAction") and stub.sent("sendChatAction")[0]["action"] == "typing"
     assert_valid_html(answer)
     assert "quillwort" in answer["text"] and "[1]" in answer["text"] and "<b>Sources</b>" in answer["text"]
@@ -124,6 +126,7 @@ def test_groups_answer_mentions_replies_and_ask_only(stub: BotApiStub, newsbot: 
             await asyncio.sleep(0.5)
     run(scenario())
     texts = [m["text"] for m in replies(stub)]
+    assert [c["command"] for c in stub.set_commands[-1]["commands"]][:2] == ["start", "help"]
     assert len(texts) == 2
     assert "rooftop" in texts[0] or "makerspace" in texts[0]
     assert "6.5 percent" in texts[1]
