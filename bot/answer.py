@@ -41,7 +41,7 @@ class EngineConfig:
     weight_keywords: float = 0.15
     weight_rank: float = 0.15
     weight_recency: float = 0.1
-    abstain_below: float = 0.43
+    abstain_below: float = 0.45
     keep_within: float = 0.85
     duplicate_above: float = 0.9
 

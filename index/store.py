@@ -333,6 +333,8 @@ class Store:
         return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
 
     def _load_vectors(self, use_file: bool = True) -> None:
+        """Read `vectors.faiss`, mend it against SQLite, then swap it in whole (searches running
+        in other threads keep the old copy until then)."""
         path = self.directory / VECTORS_FILE
         if use_file and path.exists():
             try:
@@ -346,31 +348,33 @@ class Store:
                 raise CorruptIndex(f"{path} has dimension {index.d}, {META_FILE} says {self.dimension}")
         else:
             index = self._new_vector_index()
+        changed = self._reconcile(index)
         self._vectors = index
-        self._reconcile()
-
-    def _faiss_ids(self) -> np.ndarray:
-        return faiss.vector_to_array(self._vectors.id_map).astype(np.int64)
-
-    def _reconcile(self) -> None:
-        """Make the FAISS ids equal SQLite's: drop ids SQLite lacks, add vectors FAISS lacks."""
-        stored = np.fromiter(
-            (row[0] for row in self.db.execute("SELECT rowid FROM passages")), dtype=np.int64
-        )
-        present = self._faiss_ids()
-        extra = np.setdiff1d(present, stored, assume_unique=True)
-        missing = np.setdiff1d(stored, present, assume_unique=True)
-        if extra.size:
-            self._vectors.remove_ids(extra)
-        if missing.size:
-            self._add_stored_vectors(missing)
-        if extra.size or missing.size:
-            log.info("mended vectors.faiss: %d stale, %d missing vectors", extra.size, missing.size)
+        if changed:
             self._dirty = True
             if self.writable:
                 self.flush()
 
-    def _add_stored_vectors(self, keys: np.ndarray) -> None:
+    def _faiss_ids(self) -> np.ndarray:
+        return faiss.vector_to_array(self._vectors.id_map).astype(np.int64)
+
+    def _reconcile(self, index: faiss.Index) -> bool:
+        """Make the ids of `index` equal SQLite's: drop ids SQLite lacks, add vectors it lacks."""
+        stored = np.fromiter(
+            (row[0] for row in self.db.execute("SELECT rowid FROM passages")), dtype=np.int64
+        )
+        present = faiss.vector_to_array(index.id_map).astype(np.int64)
+        extra = np.setdiff1d(present, stored, assume_unique=True)
+        missing = np.setdiff1d(stored, present, assume_unique=True)
+        if extra.size:
+            index.remove_ids(extra)
+        if missing.size:
+            self._add_stored_vectors(index, missing)
+        if extra.size or missing.size:
+            log.info("mended vectors.faiss: %d stale, %d missing vectors", extra.size, missing.size)
+        return bool(extra.size or missing.size)
+
+    def _add_stored_vectors(self, index: faiss.Index, keys: np.ndarray) -> None:
         for first in range(0, keys.size, 10_000):
             chunk = keys[first : first + 10_000].tolist()
             rows = self.db.execute(
@@ -381,13 +385,12 @@ class Store:
                 continue
             ids = np.array([row[0] for row in rows], dtype=np.int64)
             vectors = np.vstack([np.frombuffer(row[1], dtype=np.float32) for row in rows])
-            self._vectors.add_with_ids(vectors, ids)
+            index.add_with_ids(vectors, ids)
 
     def repair(self) -> int:
         """Rebuild `vectors.faiss` from the vectors in SQLite; returns the number of vectors."""
         self._require_writable()
-        self._vectors = self._new_vector_index()
-        self._reconcile()
+        self._load_vectors(use_file=False)
         self._dirty = True
         self.flush()
         return int(self._vectors.ntotal)
