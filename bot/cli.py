@@ -126,7 +126,8 @@ def cmd_index_add(args: argparse.Namespace, settings: Settings) -> int:
     store, embedder = _open_store(settings, writable=True, create=True)
     with store:
         progress = not args.quiet and sys.stderr.isatty()
-        report = ingest(store, embedder, load_paths(args.paths), settings.chunking(), progress=progress)
+        report = ingest(store, embedder, load_paths(args.paths), settings.chunking(), progress=progress,
+                        commit_every=settings.commit_passages)
         stats = store.stats()
     for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)

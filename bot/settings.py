@@ -26,6 +26,7 @@ class Settings:
     overlap_words: int = ChunkingConfig.overlap_words
     paragraph_words: int = ChunkingConfig.paragraph_words
     batch_size: int = 16
+    commit_passages: int = 512
     log_level: str = "WARNING"
     telegram_bot_token: str | None = field(default=None, repr=False)
     telegram_api_url: str = "https://api.telegram.org/bot"
