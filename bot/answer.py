@@ -4,6 +4,7 @@ cited `Answer`, or an honest abstention when the evidence is weak."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -226,9 +227,12 @@ class AnswerEngine:
         dates = [h.article.date.toordinal() for h, *_ in pieces if h.article.date]
         oldest, newest = (min(dates), max(dates)) if dates else (0, 0)
         cfg = self.config
+        sentence_stems = [stems(text) for _, text, _, _ in pieces]
+        weight = {t: math.log(1 + len(pieces) / (1 + sum(t in s for s in sentence_stems))) for t in terms}
+        total = sum(weight.values())
         candidates = []
-        for (hit, text, start, end), sim, vec in zip(pieces, similarities, vectors):
-            overlap = len(terms & stems(text)) / len(terms) if terms else 0.0
+        for (hit, text, start, end), sim, vec, own in zip(pieces, similarities, vectors, sentence_stems):
+            overlap = sum(weight[t] for t in terms & own) / total if total else 0.0
             score = cfg.weight_similarity * float(sim) + cfg.weight_keywords * overlap + cfg.weight_rank * 2 / (hit.rank + 1)
             if frame.recent and hit.article.date and newest > oldest:
                 score += cfg.weight_recency * (hit.article.date.toordinal() - oldest) / (newest - oldest)
