@@ -107,12 +107,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def _open_store(settings: Settings, writable: bool = False, create: bool = False):
-    from index.embedding import Embedder, canonical_model_name
-    from index.store import Store
+    from index.embedding import DEFAULT_MODEL, Embedder, canonical_model_name
+    from index.store import META_FILE, Store
 
     model = canonical_model_name(settings.model) if settings.model else None
-    if create and not (settings.index_dir / "meta.json").exists():
-        embedder = Embedder(settings.model or "all-MiniLM-L6-v2", settings.batch_size)
+    if create and not (settings.index_dir / META_FILE).exists():
+        embedder = Embedder(settings.model or DEFAULT_MODEL, settings.batch_size)
         store = Store.open(settings.index_dir, model=embedder.name, dimension=embedder.dimension, writable=True)
         return store, embedder
     store = Store.open(settings.index_dir, model=model, writable=writable)
@@ -238,6 +238,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from index.articles import load_paths
     from index.ingest import ingest
     from index.search import Mode, Searcher
+    from index.store import META_FILE
 
     try:
         modes = [Mode(m.strip()) for m in args.modes.split(",") if m.strip()]
@@ -250,7 +251,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         key = hashlib.sha256(json.dumps([str(p.resolve()) for p in [args.data, *args.corpus]]).encode()).hexdigest()[:10]
         settings = settings.with_(index_dir=Path(".newsbot") / "eval" / f"{args.data.stem}-{key}")
         print(f"index: {settings.index_dir}", file=sys.stderr)
-    fresh = not (settings.index_dir / "meta.json").exists()
+    fresh = not (settings.index_dir / META_FILE).exists()
     store, embedder = _open_store(settings, writable=fresh or bool(args.corpus), create=True)
     with store:
         if fresh or args.corpus:

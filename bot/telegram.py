@@ -62,7 +62,7 @@ COMMANDS = [
     BotCommand("add", "add the article at a link (admins)"),
 ]
 HISTORY_TURNS = 4
-ANSWERS_KEPT = 50
+ANSWERS_KEPT = 1000
 NON_TEXT_REPLY = "I can only read text. Send me a question about the news in words."
 RATE_LIMIT_REPLY = "You're asking faster than I can read. Please wait a minute and try again."
 
@@ -144,7 +144,7 @@ class NewsBot:
     def remember(self, answer: Answer) -> str:
         key = uuid.uuid4().hex[:12]
         self.answers[key] = answer
-        while len(self.answers) > ANSWERS_KEPT * 20:
+        while len(self.answers) > ANSWERS_KEPT:
             self.answers.popitem(last=False)
         return key
 
@@ -288,13 +288,13 @@ class NewsBot:
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        kind, key, value = (query.data or "::").split(":", 2) if (query.data or "").count(":") == 2 else ("", "", "")
+        kind, key, value = (query.data or "").split(":") if (query.data or "").count(":") == 2 else ("", "", "")
         answer = self.answers.get(key)
         if answer is None:
             return await self._answer_query(query, "That answer is too old; please ask again.")
         if kind == "v":
             vote = 1 if value == "1" else -1
-            sources = [render.answer_json(answer)["citations"][c.n - 1] for c in answer.citations]
+            sources = render.answer_json(answer)["citations"]
             await asyncio.to_thread(self.store.record_feedback, query.from_user.id if query.from_user else None,
                                     vote, answer.question, answer.text, sources)
             return await self._answer_query(query, "Thanks for the feedback!")
