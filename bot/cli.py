@@ -274,7 +274,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError("set TELEGRAM_BOT_TOKEN to the token @BotFather gave you")
     from bot.telegram import serve
 
-    serve(settings, webhook_url=args.webhook, listen=args.listen)
+    store, engine = _engine(settings)
+    with store:
+        serve(settings, store, engine, webhook_url=args.webhook, listen=args.listen)
     return EXIT_OK
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import textwrap
 
 from bot.answer import Answer, Citation
@@ -121,6 +122,11 @@ def pack_messages(blocks: list[tuple[str, str]], limit: int = TELEGRAM_LIMIT) ->
     if current:
         messages.append(current)
     return messages or [html.escape(NOT_FOUND, quote=False)]
+
+
+def to_plain(markup: str) -> str:
+    """Telegram HTML back to the text it shows (the plain-text fallback when HTML is refused)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
 
 
 def escape(text: str) -> str:

@@ -46,7 +46,6 @@ from bot.answer import Answer, AnswerEngine, QuestionError, Turn
 from bot.settings import Settings
 from bot.render import escape
 from index.articles import JSONL_SUFFIXES, TEXT_SUFFIXES, ArticleError, load_paths
-from index.embedding import Embedder
 from index.ingest import ingest
 from index.store import Store, StoreError
 from index.web import FetchError, FetchPolicy, fetch_article
@@ -277,7 +276,7 @@ class NewsBot:
         plain = render.plain(answer)
         for number, page in enumerate(pages, start=1):
             markup = self.keyboard(key, answer) if number == len(pages) else None
-            await self._send(message, page, plain if len(pages) == 1 else re.sub(r"<[^>]+>", "", page), markup)
+            await self._send(message, page, plain if len(pages) == 1 else render.to_plain(page), markup)
 
     def keyboard(self, key: str, answer: Answer) -> InlineKeyboardMarkup:
         sources = [InlineKeyboardButton(f"[{c.n}]", callback_data=f"s:{key}:{c.n}") for c in answer.citations]
@@ -303,7 +302,7 @@ class NewsBot:
             citation = answer.citations[int(value) - 1]
             if query.message:
                 for page in render.telegram_passage(citation):
-                    await self._send(query.message, page, re.sub(r"<[^>]+>", "", page))
+                    await self._send(query.message, page, render.to_plain(page))
             return None
         await self._answer_query(query, "Unknown button.")
 
@@ -465,20 +464,12 @@ def build_application(settings: Settings, newsbot: NewsBot) -> Application:
     return application
 
 
-def open_bot(settings: Settings) -> tuple[NewsBot, Store]:
-    from index.search import Searcher
-
-    store = Store.open(settings.index_dir)
-    embedder = Embedder(store.meta["model"], settings.batch_size)
-    embedder.encode(["warm up"])
-    return NewsBot(settings, store, AnswerEngine(Searcher(store, embedder))), store
-
-
-def serve(settings: Settings, webhook_url: str | None = None, listen: str = "127.0.0.1:8443") -> None:
+def serve(settings: Settings, store: Store, engine: AnswerEngine,
+          webhook_url: str | None = None, listen: str = "127.0.0.1:8443") -> None:
     """Run the bot until interrupted: long polling, or a webhook when `webhook_url` is given."""
     protect_logs(settings.telegram_bot_token or "")
-    newsbot, store = open_bot(settings)
-    application = build_application(settings, newsbot)
+    engine.embedder.encode(["warm up"])
+    application = build_application(settings, NewsBot(settings, store, engine))
     try:
         if webhook_url:
             host, _, port = listen.rpartition(":")

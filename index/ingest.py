@@ -81,11 +81,13 @@ def ingest(
     total = sum(len(passages) for _, _, passages in chunked)
     with tqdm(total=total, unit="passage", desc="embedding", disable=not progress, leave=False) as bar:
         step: list[tuple[Article, list[str], list[Passage]]] = []
+        waiting = 0
         for entry in chunked:
             step.append(entry)
-            if sum(len(p) for _, _, p in step) >= commit_every:
+            waiting += len(entry[2])
+            if waiting >= commit_every:
                 _commit(store, embedder, step, report, bar)
-                step = []
+                step, waiting = [], 0
         if step:
             _commit(store, embedder, step, report, bar)
     store.flush()

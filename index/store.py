@@ -207,6 +207,7 @@ class Store:
         self._vectors: faiss.Index | None = None
         self._dirty = False
         self._db_lock = threading.RLock()
+        self._log_ready = False
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -314,8 +315,8 @@ class Store:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA synchronous = NORMAL")
                 db.executescript(_SCHEMA)
-            db.execute("SELECT count(*) FROM articles").fetchone()
-            db.execute("SELECT count(*) FROM passages_fts").fetchone()
+            db.execute("SELECT 1 FROM articles LIMIT 1").fetchone()
+            db.execute("SELECT 1 FROM passages_fts LIMIT 1").fetchone()
         except sqlite3.DatabaseError as exc:
             raise CorruptIndex(
                 f"{path} is not a readable SQLite database ({exc}). Rebuild the index: move the "
@@ -629,19 +630,25 @@ class Store:
     def question_stats(self) -> tuple[int, float | None]:
         """Questions answered so far and their mean latency in milliseconds."""
         with self._db_lock:
-            self.db.executescript(_LOG_SCHEMA)
+            self._ensure_log_tables()
             count, mean = self.db.execute("SELECT count(*), avg(latency_ms) FROM questions").fetchone()
         return count, mean
 
     def feedback(self) -> list[sqlite3.Row]:
         with self._db_lock:
-            self.db.executescript(_LOG_SCHEMA)
+            self._ensure_log_tables()
             return self.db.execute("SELECT * FROM feedback ORDER BY id").fetchall()
 
     def _log_write(self, sql: str, params: tuple) -> None:
         with self._db_lock:
-            self.db.executescript(_LOG_SCHEMA)
+            self._ensure_log_tables()
             self.db.execute(sql, params)
+
+    def _ensure_log_tables(self) -> None:
+        """Create the question log and feedback tables once per connection, on first use."""
+        if not self._log_ready:
+            self.db.executescript(_LOG_SCHEMA)
+            self._log_ready = True
 
     def stats(self) -> Stats:
         with self._db_lock:
