@@ -170,7 +170,7 @@ class AnswerEngine:
             known = {t: self._sentence_vectors[t] for t in texts if t in self._sentence_vectors}
         missing = list(dict.fromkeys(t for t in texts if t not in known))
         if missing:
-            known.update(zip(missing, self.embedder.encode(missing)))
+            known.update(zip(missing, self.embedder.encode_queries(missing)))
         with self._cache_lock:
             for text in texts:
                 self._sentence_vectors[text] = known[text]
@@ -199,7 +199,7 @@ class AnswerEngine:
         return answer
 
     def _answer(self, question: str, query: str, frame: TimeFrame, mode: Mode, filters: Filters) -> Answer:
-        query_vector = self.embedder.encode([query])[0]
+        query_vector = self.embedder.encode_query(query)
         hits = self.searcher.search(query, k=self.config.passages, mode=mode, filters=filters,
                                     query_vector=query_vector)
         candidates = self._candidates(query, query_vector, hits, frame)

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 from bot.settings import Settings, SettingsError
+from index.backends import BACKENDS
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -44,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="index directory (env NEWSBOT_INDEX_DIR, default ./newsbot-index)")
     common.add_argument("--model", help="embedding model name or folder (env NEWSBOT_MODEL; "
                         "default: the index's model, or all-MiniLM-L6-v2 for a new index)")
+    common.add_argument("--backend", choices=["auto", *BACKENDS],
+                        help="embedding backend (env NEWSBOT_BACKEND; default auto: the fastest this CPU "
+                        "and the installed extras run)")
     common.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (env NEWSBOT_LOG_LEVEL)")
 
     parser = argparse.ArgumentParser(prog="newsbot", description="Answers questions about news articles, with citations.")
@@ -102,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     flags = {name: getattr(args, name, None) for name in
-             ("index_dir", "model", "passage_words", "overlap_words", "paragraph_words", "batch_size", "log_level")}
+             ("index_dir", "model", "backend", "passage_words", "overlap_words", "paragraph_words", "batch_size", "log_level")}
     return Settings.from_env(**flags)
 
 
@@ -112,11 +116,19 @@ def _open_store(settings: Settings, writable: bool = False, create: bool = False
 
     model = canonical_model_name(settings.model) if settings.model else None
     if create and not (settings.index_dir / META_FILE).exists():
-        embedder = Embedder(settings.model or DEFAULT_MODEL, settings.batch_size)
-        store = Store.open(settings.index_dir, model=embedder.name, dimension=embedder.dimension, writable=True)
+        embedder = Embedder(settings.model or DEFAULT_MODEL, settings.batch_size, settings.backend,
+                            cache_dir=settings.cache_dir)
+        store = Store.open(settings.index_dir, model=embedder.name, dimension=embedder.dimension,
+                           backend=embedder.backend, writable=True)
         return store, embedder
     store = Store.open(settings.index_dir, model=model, writable=writable)
-    return store, Embedder(store.meta["model"], settings.batch_size)
+    try:
+        embedder = Embedder(store.meta["model"], settings.batch_size, settings.backend,
+                            family=store.vector_family, cache_dir=settings.cache_dir)
+    except BaseException:
+        store.close()
+        raise
+    return store, embedder
 
 
 def cmd_index_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -313,6 +325,7 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from index.backends import BackendError
     from index.embedding import EmbeddingError
     from bot.answer import QuestionError
     from bot.evaluate import EvalDataError
@@ -324,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
         handler = COMMANDS[(args.command, getattr(args, "index_command", None))]
         return handler(args, settings)
-    except (CliError, SettingsError, StoreError, EmbeddingError, QueryError, QuestionError, EvalDataError) as exc:
+    except (CliError, SettingsError, StoreError, EmbeddingError, QueryError, QuestionError, EvalDataError,
+            BackendError) as exc:
         print(f"newsbot: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from index.backends import AUTO, BACKENDS
 from index.chunking import ChunkingConfig
 
 ENV_PREFIX = "NEWSBOT_"
@@ -22,6 +23,8 @@ class Settings:
 
     index_dir: Path = Path("newsbot-index")
     model: str | None = None
+    backend: str = AUTO
+    cache_dir: Path | None = None
     passage_words: int = ChunkingConfig.max_words
     overlap_words: int = ChunkingConfig.overlap_words
     paragraph_words: int = ChunkingConfig.paragraph_words
@@ -49,6 +52,9 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)
         settings.chunking()
+        if settings.backend not in (AUTO, *BACKENDS):
+            raise SettingsError(f"{ENV_PREFIX}BACKEND must be one of {', '.join((AUTO, *BACKENDS))}, "
+                                f"not {settings.backend!r}")
         return settings
 
     def with_(self, **changes: object) -> Settings:

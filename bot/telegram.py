@@ -469,6 +469,7 @@ def serve(settings: Settings, store: Store, engine: AnswerEngine,
     """Run the bot until interrupted: long polling, or a webhook when `webhook_url` is given."""
     protect_logs(settings.telegram_bot_token or "")
     engine.embedder.encode(["warm up"])
+    engine.embedder.encode_query("warm up")
     application = build_application(settings, NewsBot(settings, store, engine))
     try:
         if webhook_url:

@@ -1,16 +1,35 @@
-"""Sentence-transformers model loading (offline) and batched, L2-normalised encoding."""
+"""The embedding model of an index: loaded offline, run on the chosen backend, questions encoded on
+the lowest-latency backend whose vectors agree with the passages'."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from index import backends
+from index.backends import AUTO, FAMILY, BackendError
+
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _PACKAGED_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2", "all-minilm-l6-v2"}
+# Fastest first, measured with bench/encode.py on a 2-core AVX-512-BF16 EPYC (see bench/README.md).
+_BULK_ORDER_BF16 = (backends.TORCH_BF16, backends.OPENVINO, backends.ONNX_INT8, backends.ONNX, backends.TORCH)
+_BULK_ORDER = (backends.ONNX_INT8, backends.ONNX, backends.TORCH)
+_QUERY_ORDER = (backends.ONNX, backends.ONNX_INT8, backends.OPENVINO, backends.TORCH, backends.TORCH_BF16)
+# A backend whose vectors fall below this cosine to torch fp32 is not used by `auto`.
+AGREEMENT = {"float": 0.99, "int8": 0.98}
+_CHECK_TEXTS = (
+    "North Korea fired two short-range ballistic missiles on Thursday, its sixth launch this month.",
+    "The central bank raised interest rates by half a percentage point to fight inflation.",
+    "Quarterly profits at the media group jumped 76% to $1.13bn for the three months to December.",
+    "Who won?",
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,51 +54,160 @@ def _model_location(name: str) -> str:
     return canonical_model_name(name)
 
 
-@lru_cache(maxsize=4)
-def _load(name: str):
-    """Load a model once per process; every Embedder of that model shares it (encode is thread-safe)."""
+def default_cache_dir() -> Path:
+    """Where ONNX exports and backend checks are kept (`$XDG_CACHE_HOME/newsbot`)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsbot"
+
+
+@lru_cache(maxsize=8)
+def _runner(backend: str, name: str, cache: Path) -> backends.Runner:
+    """One runner per backend and model per process (encoding is thread-safe)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
     location = _model_location(name)
-    log.info("loading embedding model %s from %s", name, location)
+    log.info("loading embedding model %s from %s on %s", name, location, backend)
+    if backend not in (backends.TORCH, backends.TORCH_BF16) and not Path(location).is_dir():
+        raise BackendError(f"the {backend} backend needs the model as a local folder; {name!r} is not one")
     try:
-        return SentenceTransformer(location, device="cpu", local_files_only=True)
+        return backends.load(backend, location, cache)
+    except BackendError:
+        raise
     except Exception as exc:
         raise EmbeddingError(
-            f"cannot load embedding model {name!r}: {exc.__class__.__name__}: {exc}. "
+            f"cannot load embedding model {name!r} on {backend}: {exc.__class__.__name__}: {exc}. "
             "Models are never downloaded: give a local folder or a model already in the "
             "Hugging Face cache."
         ) from None
 
 
-class Embedder:
-    """Turns texts into unit-length float32 vectors; the model loads on first use."""
+def _agrees(backend: str, name: str, cache: Path) -> bool:
+    """Whether `backend`'s vectors match torch fp32 on a few texts; measured once, then remembered."""
+    if backend in (backends.TORCH, backends.ONNX):
+        return True
+    record = cache / "agreement.json"
+    key = f"{name}|{backend}"
+    try:
+        known = json.loads(record.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if key not in known:
+        reference = _runner(backends.TORCH, name, cache).encode(list(_CHECK_TEXTS), 4)
+        vectors = _runner(backend, name, cache).encode(list(_CHECK_TEXTS), 4)
+        known[key] = round(float((reference * vectors).sum(axis=1).min()), 5)
+        try:
+            record.parent.mkdir(parents=True, exist_ok=True)
+            record.write_text(json.dumps(known, indent=1))
+        except OSError:
+            pass
+    ok = known[key] >= AGREEMENT[FAMILY[backend]]
+    if not ok:
+        log.warning("%s disagrees with torch fp32 (cosine %.4f); not using it", backend, known[key])
+    return ok
 
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 16) -> None:
+
+def _usable(backend: str, family: str | None, cpu_bf16: bool) -> bool:
+    if family and FAMILY[backend] != family:
+        return False
+    if backends.PRECISION[backend] == "bf16" and not cpu_bf16:
+        return False
+    return not backends.missing_packages(backend)
+
+
+class Embedder:
+    """Turns texts into unit-length float32 vectors. `backend` is a name from `index.backends` or
+    `auto`; `family` restricts `auto` to backends whose vectors may join an existing index."""
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        batch_size: int = 16,
+        backend: str = AUTO,
+        family: str | None = None,
+        cache_dir: Path | None = None,
+        query_cache: int = 1024,
+    ) -> None:
         self.name = canonical_model_name(model)
         self.batch_size = batch_size
+        self.requested = backend
+        self.family = family
+        self.cache_dir = Path(cache_dir or default_cache_dir()).expanduser()
+        if backend != AUTO:
+            backends.check_available(backend)
+            if family and FAMILY[backend] != family:
+                raise BackendError(
+                    f"the index holds {family} vectors; the {backend} backend makes {FAMILY[backend]} ones, "
+                    "which must not be mixed with them: choose --backend auto or a new --index directory"
+                )
+        self._bulk: str | None = None
+        self._query: str | None = None
+        self._questions: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._question_cache = query_cache
+        self._lock = threading.Lock()
+        self._dimension: int | None = None
+
+    def _choose(self, order: tuple[str, ...], family: str | None) -> str:
+        cpu_bf16 = backends.cpu_has_bf16()
+        for backend in order:
+            if _usable(backend, family, cpu_bf16) and _agrees(backend, self.name, self.cache_dir):
+                return backend
+        return backends.TORCH
 
     @property
-    def model(self):
-        """The loaded SentenceTransformer (loaded on first use, shared per process)."""
-        return _load(self.name)
+    def backend(self) -> str:
+        """The backend passages are encoded with (resolved on first use)."""
+        if self._bulk is None:
+            if self.requested != AUTO:
+                self._bulk = self.requested
+            else:
+                self._bulk = self._choose(_BULK_ORDER_BF16 if backends.cpu_has_bf16() else _BULK_ORDER, self.family)
+        return self._bulk
+
+    @property
+    def query_backend(self) -> str:
+        """The lowest-latency backend of the passages' family, for questions and answer sentences."""
+        if self._query is None:
+            self._query = self._choose(_QUERY_ORDER, FAMILY[self.backend])
+            if FAMILY[self._query] != FAMILY[self.backend]:
+                self._query = self.backend
+        return self._query
+
+    @property
+    def precision(self) -> str:
+        return backends.PRECISION[self.backend]
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_embedding_dimension())
+        if self._dimension is None:
+            self._dimension = int(self._encode(self.backend, ["dimension"]).shape[1])
+        return self._dimension
 
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """`len(texts) x dimension` float32 vectors of unit length."""
+    def _encode(self, backend: str, texts: list[str]) -> np.ndarray:
+        return _runner(backend, self.name, self.cache_dir).encode(texts, self.batch_size)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """`len(texts) x dimension` float32 unit vectors, on the bulk backend (for passages)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        return self._encode(self.backend, texts)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Like `encode`, on the low-latency backend (questions, answer sentences)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._encode(self.query_backend, texts)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One question's vector; repeated questions come from an LRU cache."""
+        with self._lock:
+            if text in self._questions:
+                self._questions.move_to_end(text)
+                return self._questions[text]
+        vector = self.encode_queries([text])[0]
+        vector.setflags(write=False)
+        with self._lock:
+            self._questions[text] = vector
+            while len(self._questions) > self._question_cache:
+                self._questions.popitem(last=False)
+        return vector

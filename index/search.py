@@ -98,7 +98,7 @@ class Searcher:
         dense: list[tuple[int, float]] = []
         keyword: list[tuple[int, float]] = []
         if mode in (Mode.DENSE, Mode.HYBRID):
-            vector = self.embedder.encode([query])[0] if query_vector is None else query_vector
+            vector = self.embedder.encode_query(query) if query_vector is None else query_vector
             dense = self.store.dense_search(vector, pool if mode is Mode.HYBRID else k, filters)
         if mode in (Mode.KEYWORD, Mode.HYBRID):
             match = keyword_query(query)

@@ -23,6 +23,7 @@ import faiss
 import numpy as np
 
 from index.articles import Article
+from index.backends import FAMILY, PRECISION, TORCH
 from index.chunking import Passage
 
 FORMAT_VERSION = 1
@@ -156,6 +157,7 @@ class Stats:
     passages: int
     model: str
     dimension: int
+    backend: str
     faiss_index: str
     size_bytes: int
     oldest: str | None
@@ -218,10 +220,12 @@ class Store:
         *,
         model: str | None = None,
         dimension: int | None = None,
+        backend: str | None = None,
         writable: bool = False,
         repair: bool = False,
     ) -> Store:
-        """Open an index; a writer creates it when the directory is new (needs model and dimension).
+        """Open an index; a writer creates it when the directory is new (needs model and dimension;
+        `backend` records which embedding backend and precision made its vectors).
 
         Raises `IndexNotFound`, `CorruptIndex`, `ModelMismatch` or `IndexLocked` with a message
         that names the file at fault and what to do. With `repair`, a damaged `vectors.faiss` is
@@ -247,6 +251,9 @@ class Store:
                 "format": FORMAT_VERSION,
                 "model": model,
                 "dimension": dimension,
+                "backend": backend or TORCH,
+                "precision": PRECISION[backend or TORCH],
+                "vectors": FAMILY[backend or TORCH],
                 "faiss_index": "IDMap2,Flat",
                 "metric": "inner_product",
                 "created": _now(),
@@ -329,6 +336,12 @@ class Store:
     @property
     def dimension(self) -> int:
         return int(self.meta["dimension"])
+
+    @property
+    def vector_family(self) -> str:
+        """"float" or "int8": only backends of this family may add vectors (indexes made before
+        backends were recorded hold torch fp32 vectors)."""
+        return self.meta.get("vectors", "float")
 
     def _new_vector_index(self) -> faiss.Index:
         return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
@@ -662,6 +675,7 @@ class Store:
             passages=passages,
             model=self.meta["model"],
             dimension=self.dimension,
+            backend=f"{self.meta.get('backend', TORCH)} ({self.meta.get('precision', 'fp32')})",
             faiss_index=self.meta["faiss_index"],
             size_bytes=size,
             oldest=oldest,

@@ -14,7 +14,7 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; 
     python3 -m venv "$VENV"
     pip_install --upgrade pip
     pip_install "torch==2.13.0"
-    pip_install -c "$ROOT/constraints.txt" -e "$ROOT[test]"
+    pip_install -c "$ROOT/constraints.txt" -e "$ROOT[test,onnx,openvino]"
     echo "$WANT" > "$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"

@@ -22,9 +22,9 @@ class CountingEmbedder(Embedder):
         super().__init__()
         self.encoded: list[str] = []
 
-    def encode(self, texts, progress=False):
+    def encode(self, texts):
         self.encoded.extend(texts)
-        return super().encode(texts, progress)
+        return super().encode(texts)
 
 
 def consistent(store: Store) -> bool:
@@ -140,10 +140,10 @@ def test_a_damaged_database_is_named(built_index: Path) -> None:
 class FailingEmbedder(CountingEmbedder):
     """The real model, failing on its second call, as a crash in the middle of an ingest would."""
 
-    def encode(self, texts, progress=False):
+    def encode(self, texts):
         if self.encoded:
             raise RuntimeError("simulated failure")
-        return super().encode(texts, progress)
+        return super().encode(texts)
 
 
 def test_a_failed_ingest_keeps_the_old_index_and_every_committed_step(built_index: Path, tmp_path: Path) -> None:

