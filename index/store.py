@@ -23,6 +23,7 @@ import faiss
 import numpy as np
 
 from index.articles import Article
+from index import vectors
 from index.backends import FAMILY, PRECISION, TORCH
 from index.chunking import Passage
 
@@ -343,8 +344,6 @@ class Store:
         backends were recorded hold torch fp32 vectors)."""
         return self.meta.get("vectors", "float")
 
-    def _new_vector_index(self) -> faiss.Index:
-        return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
 
     def _load_vectors(self, use_file: bool = True) -> None:
         """Read `vectors.faiss`, mend it against SQLite, then swap it in whole (searches running
@@ -353,6 +352,7 @@ class Store:
         if use_file and path.exists():
             try:
                 index = faiss.read_index(str(path))
+                vectors.tune(index)
             except RuntimeError as exc:
                 raise CorruptIndex(
                     f"{path} is damaged ({str(exc).splitlines()[0][:120]}). It is a copy of the vectors "
@@ -361,7 +361,7 @@ class Store:
             if index.d != self.dimension:
                 raise CorruptIndex(f"{path} has dimension {index.d}, {META_FILE} says {self.dimension}")
         else:
-            index = self._new_vector_index()
+            index = vectors.empty(self.dimension)
         changed = self._reconcile(index)
         self._vectors = index
         if changed:
@@ -370,14 +370,14 @@ class Store:
                 self.flush()
 
     def _faiss_ids(self) -> np.ndarray:
-        return faiss.vector_to_array(self._vectors.id_map).astype(np.int64)
+        return vectors.ids(self._vectors)
 
     def _reconcile(self, index: faiss.Index) -> bool:
         """Make the ids of `index` equal SQLite's: drop ids SQLite lacks, add vectors it lacks."""
         stored = np.fromiter(
             (row[0] for row in self.db.execute("SELECT rowid FROM passages")), dtype=np.int64
         )
-        present = faiss.vector_to_array(index.id_map).astype(np.int64)
+        present = vectors.ids(index)
         extra = np.setdiff1d(present, stored, assume_unique=True)
         missing = np.setdiff1d(stored, present, assume_unique=True)
         if extra.size:
@@ -398,8 +398,8 @@ class Store:
             if not rows:
                 continue
             ids = np.array([row[0] for row in rows], dtype=np.int64)
-            vectors = np.vstack([np.frombuffer(row[1], dtype=np.float32) for row in rows])
-            index.add_with_ids(vectors, ids)
+            with vectors.threads():
+                index.add_with_ids(np.vstack([np.frombuffer(row[1], dtype=np.float32) for row in rows]), ids)
 
     def repair(self) -> int:
         """Rebuild `vectors.faiss` from the vectors in SQLite; returns the number of vectors."""
@@ -410,11 +410,32 @@ class Store:
         return int(self._vectors.ntotal)
 
     def flush(self) -> None:
-        """Save the FAISS copy if it changed (write, fsync, rename)."""
+        """Save the FAISS copy if it changed (write, fsync, rename), first moving it to the index
+        type that suits its size."""
         if self._dirty and self.writable:
+            if vectors.needs_rebuild(self._vectors, self._vectors.ntotal):
+                self._rebuild(vectors.kind_for(self._vectors.ntotal))
             data = faiss.serialize_index(self._vectors)
             _write_atomically(self.directory / VECTORS_FILE, data.tobytes())
             self._dirty = False
+
+    def _rebuild(self, kind: str) -> None:
+        """Replace the FAISS copy by a new index of `kind` built from the vectors in SQLite."""
+        keys = self._faiss_ids()
+        log.warning("moving %d vectors to a FAISS %s index (once per size step)", keys.size, kind)
+        training = None
+        if kind != vectors.FLAT:
+            sample = np.random.default_rng(0).choice(keys, min(keys.size, vectors.TRAIN_SAMPLE), replace=False)
+            training = self._stored_vectors(np.sort(sample))
+        index = vectors.empty(self.dimension, kind, training)
+        self._add_stored_vectors(index, keys)
+        self._vectors = index
+        self.meta["faiss_index"] = kind
+        _write_atomically(self.directory / META_FILE, json.dumps(self.meta, indent=2).encode())
+
+    def _stored_vectors(self, keys: np.ndarray) -> np.ndarray:
+        rows = self._select_in("SELECT vector FROM passages WHERE rowid IN ({})", keys.tolist())
+        return np.vstack([np.frombuffer(row[0], dtype=np.float32) for row in rows])
 
     def close(self) -> None:
         try:
@@ -550,15 +571,14 @@ class Store:
         if self._vectors.ntotal == 0 or k <= 0:
             return []
         query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
-        params = None
+        allowed = None
         if filters:
             where, args = filters.sql()
             with self._db_lock:
                 allowed = self._allowed_keys(where, args)
             if allowed.size == 0:
                 return []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-        scores, keys = self._vectors.search(query, min(k, self._vectors.ntotal), params=params)
+        scores, keys = vectors.search(self._vectors, query, min(k, self._vectors.ntotal), allowed)
         return [(int(key), float(score)) for key, score in zip(keys[0], scores[0]) if key >= 0]
 
     def _allowed_keys(self, where: str, args: list[object]) -> np.ndarray:
@@ -676,7 +696,7 @@ class Store:
             model=self.meta["model"],
             dimension=self.dimension,
             backend=f"{self.meta.get('backend', TORCH)} ({self.meta.get('precision', 'fp32')})",
-            faiss_index=self.meta["faiss_index"],
+            faiss_index=vectors.describe(self._vectors),
             size_bytes=size,
             oldest=oldest,
             newest=newest,
