@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from queue import Empty, Queue
 from dataclasses import dataclass, field
 
 from tqdm import tqdm
@@ -73,29 +75,71 @@ def ingest(
     commit_every: int = COMMIT_PASSAGES,
 ) -> IngestReport:
     """Index new and changed articles. Each step of about `commit_every` passages is one
-    transaction, so a failure or kill loses at most the step under way, never indexed data."""
+    transaction, so a failure or kill loses at most the step under way, never indexed data.
+    Chunking runs in a thread ahead of the encoder, so the model never waits for it."""
     started = time.perf_counter()
     report = IngestReport()
     todo = plan(store, items, report)
-    chunked = [(article, replaced, chunk_article(article, chunking)) for article, replaced in todo]
-    total = sum(len(passages) for _, _, passages in chunked)
-    with tqdm(total=total, unit="passage", desc="embedding", disable=not progress, leave=False) as bar:
-        step: list[tuple[Article, list[str], list[Passage]]] = []
-        waiting = 0
-        for entry in chunked:
-            step.append(entry)
-            waiting += len(entry[2])
-            if waiting >= commit_every:
-                _commit(store, embedder, step, report, bar)
-                step, waiting = [], 0
-        if step:
-            _commit(store, embedder, step, report, bar)
+    with tqdm(total=len(todo), unit="article", desc="indexing", disable=not progress, leave=False) as bar:
+        for step in _prefetched(_steps(todo, chunking, commit_every)):
+            _commit(store, embedder, step, report)
+            bar.update(len(step))
     store.flush()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _commit(store: Store, embedder: Embedder, step, report: IngestReport, bar: tqdm) -> None:
+Step = list[tuple[Article, list[str], list[Passage]]]
+
+
+def _steps(todo: list[tuple[Article, list[str]]], chunking: ChunkingConfig, commit_every: int) -> Iterator[Step]:
+    """Chunked articles in groups of at least `commit_every` passages (the last may be smaller)."""
+    step: Step = []
+    waiting = 0
+    for article, replaced in todo:
+        passages = chunk_article(article, chunking)
+        step.append((article, replaced, passages))
+        waiting += len(passages)
+        if waiting >= commit_every:
+            yield step
+            step, waiting = [], 0
+    if step:
+        yield step
+
+
+def _prefetched(steps: Iterator[Step], depth: int = 2) -> Iterator[Step]:
+    """`steps`, produced by a worker thread up to `depth` ahead; its errors are raised here."""
+    queue: Queue = Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for step in steps:
+                if stop.is_set():
+                    return
+                queue.put(step)
+            queue.put(done)
+        except BaseException as exc:
+            queue.put(exc)
+
+    worker = threading.Thread(target=produce, name="newsbot-chunking", daemon=True)
+    worker.start()
+    try:
+        while (item := queue.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                queue.get(timeout=0.1)
+            except Empty:
+                pass
+
+
+def _commit(store: Store, embedder: Embedder, step: Step, report: IngestReport) -> None:
     passages = [p for _, _, ps in step for p in ps]
     vectors = embedder.encode([p.text for p in passages])
     store.write(
@@ -110,4 +154,3 @@ def _commit(store: Store, embedder: Embedder, step, report: IngestReport, bar: t
         else:
             report.added += 1
     report.passages += len(passages)
-    bar.update(len(passages))

@@ -1,0 +1,187 @@
+"""Answer latency by retrieval mode at growing index sizes, start-up time, and FAISS recall@10 of
+each index type against exact search, in one run.
+
+Run by hand from the project root (never in CI), on an index built by `newsbot index add`:
+
+    .venv/bin/newsbot index add ../shared/data/news/reuters21578.jsonl --index /tmp/reuters
+    .venv/bin/python bench/query.py /tmp/reuters --sizes 10000,100000,1000000
+
+Each size is a new index of that many passages: the source index's passages repeated, every copy
+with a fresh vector (the original plus Gaussian noise, renormalised; cosine ~0.95 with it) so
+copies are distinct points. Questions are the first sentence (12 words) of sampled source passages.
+Latency is `AnswerEngine.answer` wall time, process warm, no question asked twice. Start-up is the
+wall time of `newsbot ask` in a new process. Recall@10 compares the index type newsbot picks for
+the size (and HNSW M=32/efSearch 128 with `--hnsw`) with exact search on the same vectors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import faiss
+import numpy as np
+from common import machine_facts, positive_int, report, say
+
+from bot.answer import AnswerEngine
+from index import vectors
+from index.articles import make_article
+from index.chunking import Passage
+from index.embedding import Embedder
+from index.search import Mode, Searcher
+from index.sentences import split_sentences
+from index.store import Store
+
+NOISE = 0.33
+MODES = (Mode.HYBRID, Mode.DENSE, Mode.KEYWORD)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("source", type=Path, help="an index built by `newsbot index add`")
+    parser.add_argument("--sizes", default="10000,100000", help="passage counts (default 10000,100000)")
+    parser.add_argument("--questions", type=positive_int, default=200)
+    parser.add_argument("--hnsw", action="store_true", help="also measure HNSW (slow to build at 1M)")
+    parser.add_argument("--workdir", type=Path, help="build the indexes here (default: a temp dir, deleted)")
+    parser.add_argument("--json", action="store_true", help="one JSON object instead of the table")
+    return parser.parse_args(argv)
+
+
+def source_passages(directory: Path) -> tuple[dict, list[tuple[str, str, np.ndarray]]]:
+    """The source index's meta and its (title, passage text, vector) rows."""
+    with Store.open(directory) as store:
+        rows = store.db.execute(
+            "SELECT a.title, p.text, p.vector FROM passages p JOIN articles a ON a.id = p.article_id ORDER BY p.rowid")
+        return dict(store.meta), [(r[0], r[1], np.frombuffer(r[2], dtype=np.float32)) for r in rows]
+
+
+def fresh(vector: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    noisy = vector + rng.normal(scale=NOISE / np.sqrt(vector.size), size=vector.size).astype(np.float32)
+    return noisy / np.linalg.norm(noisy)
+
+
+def build(directory: Path, meta: dict, rows, size: int, rng: np.random.Generator) -> np.ndarray:
+    """An index of `size` passages from `rows` (copies after the first get fresh vectors); returns
+    the vectors in insertion order."""
+    all_vectors = np.zeros((size, int(meta["dimension"])), dtype=np.float32)
+    with Store.open(directory, model=meta["model"], dimension=int(meta["dimension"]),
+                    backend=meta.get("backend"), writable=True) as store:
+        for first in range(0, size, 10_000):
+            articles, passages = [], []
+            for n in range(first, min(size, first + 10_000)):
+                title, text, vector = rows[n % len(rows)]
+                article = make_article(text, path=f"/bench/{n}.txt", title=title, article_id=f"copy-{n}")
+                articles.append(article)
+                passages.append(Passage(f"copy-{n}:0", article.id, 0, 0, len(article.text), article.text))
+                all_vectors[n] = vector if n < len(rows) else fresh(vector, rng)
+            store.write(articles, passages, all_vectors[first : first + len(articles)])
+            say(f"  {first + len(articles):,}/{size:,} passages written")
+        started = time.perf_counter()
+        store.flush()
+        say(f"  FAISS {store.stats().faiss_index} saved in {time.perf_counter() - started:.1f} s")
+    return all_vectors
+
+
+def question_of(text: str) -> str:
+    sentences = split_sentences(text)
+    return " ".join((sentences[0].text if sentences else text).split()[:12])
+
+
+def latencies(directory: Path, meta: dict, questions: list[str]) -> dict[str, np.ndarray]:
+    out = {}
+    with Store.open(directory) as store:
+        for mode in MODES:
+            engine = AnswerEngine(Searcher(store, Embedder(meta["model"], family=store.vector_family)))
+            engine.answer("warm up the engine", mode=mode)
+            times = []
+            for question in questions:
+                started = time.perf_counter()
+                engine.answer(question, mode=mode)
+                times.append((time.perf_counter() - started) * 1000)
+            out[mode.value] = np.array(times)
+            say(f"  {mode.value}: p50 {np.median(times):.1f} ms")
+    return out
+
+
+def startup_seconds(directory: Path, question: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "bot.cli", "ask", question, "--index", str(directory)],
+                   check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def recall_rows(size: int, data: np.ndarray, queries: np.ndarray, hnsw: bool) -> list[tuple[str, ...]]:
+    """Recall@10 and per-query time of the index types against exact search."""
+    exact = faiss.IndexFlatIP(data.shape[1])
+    exact.add(data)
+    truth = exact.search(queries, 10)[1]
+    kinds = {"exact (flat)": exact}
+    kind = vectors.kind_for(size)
+    if kind != vectors.FLAT:
+        sample = data[np.random.default_rng(0).choice(len(data), min(len(data), vectors.TRAIN_SAMPLE), replace=False)]
+        ivf = vectors.empty(data.shape[1], kind, sample)
+        with vectors.threads():
+            ivf.add_with_ids(data, np.arange(len(data), dtype=np.int64))
+        kinds[f"{kind} nprobe {faiss.extract_index_ivf(ivf).nprobe}"] = ivf
+    if hnsw:
+        graph = faiss.IndexHNSWFlat(data.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+        with vectors.threads():
+            graph.add(data)
+        graph.hnsw.efSearch = 128
+        kinds["HNSW32 efSearch 128"] = graph
+    rows = []
+    for name, index in kinds.items():
+        started = time.perf_counter()
+        found = np.vstack([index.search(q.reshape(1, -1), 10)[1] for q in queries])
+        per_query = (time.perf_counter() - started) * 1000 / len(queries)
+        recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)])
+        rows.append((f"{size:,}", f"faiss {name}", f"recall@10 {recall:.3f}", f"{per_query:.2f} ms/query", "", ""))
+    return rows
+
+
+def benchmark(args: argparse.Namespace, workdir: Path) -> None:
+    meta, rows = source_passages(args.source)
+    say(f"{len(rows):,} source passages from {args.source}")
+    rng = np.random.default_rng(0)
+    picked = random.Random(0).sample(range(len(rows)), min(args.questions, len(rows)))
+    questions = list(dict.fromkeys(question_of(rows[i][1]) for i in picked))
+    query_vectors = Embedder(meta["model"]).encode_queries(questions)
+    table = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        say(f"size {size:,}: building")
+        directory = workdir / f"index-{size}"
+        data = build(directory, meta, rows, size, rng)
+        startup = startup_seconds(directory, questions[0])
+        for mode, times in latencies(directory, meta, questions).items():
+            p50, p95, p99 = np.percentile(times, [50, 95, 99])
+            table.append((f"{size:,}", f"answer, {mode}", f"p50 {p50:.1f} ms", f"p95 {p95:.1f} ms",
+                          f"p99 {p99:.1f} ms", f"{len(times)} questions"))
+        table.append((f"{size:,}", "start-up", f"{startup:.2f} s", "", "", "`newsbot ask` in a new process"))
+        table += recall_rows(size, data, query_vectors, args.hnsw)
+        shutil.rmtree(directory, ignore_errors=True)
+    facts = machine_facts() + [("source", f"{args.source}: {len(rows):,} passages, model {meta['model']}, "
+                                          f"backend {meta.get('backend', 'torch')}")]
+    report(facts, ("passages", "measure", "a", "b", "c", "note"), table, args.json)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        benchmark(args, args.workdir)
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="newsbot-query-bench-"))
+    try:
+        benchmark(args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
