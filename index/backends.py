@@ -79,7 +79,9 @@ class TorchRunner:
 
     def __init__(self, location: str, bf16: bool = False) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()
         self.backend = TORCH_BF16 if bf16 else TORCH
         self.model = SentenceTransformer(location, device="cpu", local_files_only=True)
         if bf16:
@@ -223,7 +225,9 @@ def onnx_export(layout: ModelLayout, cache: Path) -> Path:
     def build(path: Path) -> None:
         import torch
         from transformers import AutoModel
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()
         log.warning("exporting %s to ONNX (once; cached in %s)", layout.location, target.parent)
         model = AutoModel.from_pretrained(str(layout.location), attn_implementation="eager", local_files_only=True).eval()
         names = ["input_ids", "attention_mask"] + (["token_type_ids"] if layout.uses_token_types else [])

@@ -63,9 +63,6 @@ def default_cache_dir() -> Path:
 def _runner(backend: str, name: str, cache: Path) -> backends.Runner:
     """One runner per backend and model per process (encoding is thread-safe)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
     location = _model_location(name)
     log.info("loading embedding model %s from %s on %s", name, location, backend)
     if backend not in (backends.TORCH, backends.TORCH_BF16) and not Path(location).is_dir():
