@@ -7,7 +7,11 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 
 Row = tuple[str, ...]
 
@@ -70,3 +74,17 @@ def report(facts: list[tuple[str, str]], header: Row, rows: list[Row], as_json: 
     print(format_facts(facts))
     print()
     print(format_table(header, rows), flush=True)
+
+
+def run_in_workdir(benchmark: Callable[[argparse.Namespace, Path], None], args: argparse.Namespace) -> None:
+    """Run `benchmark` in `args.workdir` (kept), or in a temporary folder deleted afterwards."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        benchmark(args, args.workdir)
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="newsbot-bench-"))
+    try:
+        benchmark(args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -28,16 +28,14 @@ in a new folder under DIR instead of a deleted temp dir, `--json` prints one JSO
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from common import machine_facts, positive_int, report, rss_bytes, say
+from common import machine_facts, positive_int, report, rss_bytes, run_in_workdir, say
 
 from index.articles import Article, LoadProblem, load_paths
 from index.chunking import ChunkingConfig, Passage, chunk_article
@@ -261,17 +259,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    args = parse_args(argv)
-    if args.workdir is not None:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        benchmark(args, args.workdir)
-        return
-    workdir = Path(tempfile.mkdtemp(prefix="newsbot-bench-"))
-    try:
-        benchmark(args, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    run_in_workdir(benchmark, parse_args(argv))
 
 
 if __name__ == "__main__":

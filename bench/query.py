@@ -21,13 +21,12 @@ import random
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import faiss
 import numpy as np
-from common import machine_facts, positive_int, report, say
+from common import machine_facts, positive_int, report, run_in_workdir, say
 
 from bot.answer import AnswerEngine
 from index import vectors
@@ -171,16 +170,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    if args.workdir:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        benchmark(args, args.workdir)
-        return
-    workdir = Path(tempfile.mkdtemp(prefix="newsbot-query-bench-"))
-    try:
-        benchmark(args, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    run_in_workdir(benchmark, parse_args(argv))
 
 
 if __name__ == "__main__":
