@@ -9,12 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import tempfile
 import time
 import uuid
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlparse
 
 from telegram import (
@@ -45,7 +43,8 @@ from bot import render
 from bot.answer import Answer, AnswerEngine, QuestionError, Turn
 from bot.settings import Settings
 from bot.render import escape
-from index.articles import JSONL_SUFFIXES, TEXT_SUFFIXES, ArticleError, load_paths
+from bot.uploads import UploadRefused, check_content, check_declared, upload_label
+from index.articles import ArticleError, load_bytes
 from index.ingest import ingest
 from index.store import Store, StoreError
 from index.web import FetchError, FetchPolicy, fetch_article
@@ -349,32 +348,22 @@ class NewsBot:
             text = "Only admins can add articles. Ask me a question in words instead."
             return await self._send(message, text, text)
         document = message.document
-        name = Path(document.file_name or "upload.txt").name
-        suffix = Path(name).suffix.lower()
-        if suffix not in TEXT_SUFFIXES | JSONL_SUFFIXES:
-            text = f"I can add .txt, .md and .jsonl files, not {suffix or 'files without an extension'}."
-            return await self._send(message, escape(text), text)
-        if (document.file_size or 0) > self.settings.upload_max_bytes:
-            text = f"That file is too large (limit {self.settings.upload_max_bytes // 1024} KB)."
-            return await self._send(message, text, text)
+        label = upload_label(document.file_name)
+        try:
+            check_declared(label, document.file_size, self.settings.upload_max_bytes)
+        except UploadRefused as exc:
+            return await self._send(message, escape(str(exc)), str(exc))
         if self._ingest_lock.locked():
             text = "Another upload is being indexed; send this one again in a moment."
             return await self._send(message, text, text)
         async with self._ingest_lock:
             data = bytes(await (await document.get_file()).download_as_bytearray())
-            if len(data) > self.settings.upload_max_bytes:
-                text = "That file is too large."
-                return await self._send(message, text, text)
-            summary = await asyncio.to_thread(self._index_upload, name, data)
+            try:
+                check_content(data, self.settings.upload_max_bytes)
+            except UploadRefused as exc:
+                return await self._send(message, escape(str(exc)), str(exc))
+            summary = await asyncio.to_thread(self._index, list(load_bytes(data, label)))
         await self._send(message, escape(summary), summary)
-
-    def _index_upload(self, name: str, data: bytes) -> str:
-        """Index one uploaded file, parsed from a private temporary copy."""
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:100] or "upload.txt"
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / safe
-            path.write_bytes(data)
-            return self._index(list(load_paths([path])))
 
     def _index(self, items: list) -> str:
         """Index articles with a writer of our own (one ingest at a time); the serving store then

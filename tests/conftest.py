@@ -18,6 +18,8 @@ from index.store import Store  # noqa: E402
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTICLES = FIXTURES / "articles"
 
+pytest_plugins = ["bot_harness"]
+
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
