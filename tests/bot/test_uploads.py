@@ -51,7 +51,7 @@ def uploaded_paths(newsbot: NewsBot) -> list[str]:
     return sorted(r[0] for r in newsbot.store.db.execute("SELECT path FROM articles WHERE path LIKE 'upload/%'"))
 
 
-def test_archives_and_zip_bombs_are_refused_unopened(stub: BotApiStub, newsbot: NewsBot) -> None:
+def test_archives_and_zip_bombs_are_refused_unopened(stub: BotApiStub, newsbot: NewsBot, reliability) -> None:
     bomb = zip_bomb()
     gz = gzip.compress(b"\0" * BOMB_BYTES, compresslevel=9)
     assert len(bomb) < newsbot.settings.upload_max_bytes and len(gz) < newsbot.settings.upload_max_bytes
@@ -60,9 +60,11 @@ def test_archives_and_zip_bombs_are_refused_unopened(stub: BotApiStub, newsbot: 
     assert all("archive" in text for text in texts), texts
     assert len(stub.sent("getFile")) == 2, "archives named as such are refused before downloading"
     assert newsbot.store.stats().articles == 5
+    reliability.count("Hostile inputs", len(texts), input="uploads: zip and gzip bombs of 16 MB, also under .txt/.md names",
+                      outcome="refused as archives, never unpacked")
 
 
-def test_path_like_and_control_character_names_stay_labels(stub: BotApiStub, newsbot: NewsBot) -> None:
+def test_path_like_and_control_character_names_stay_labels(stub: BotApiStub, newsbot: NewsBot, reliability) -> None:
     names = ["../../etc/passwd.txt", "/abs/path.txt", "a\\b.txt", "nul\x00and\x1bescape\u202e.txt",
              "x" * 3000 + ".txt", "..\\..\\windows\\win.ini.md", "../../etc/passwd", "...", ""]
     texts = upload_all(stub, newsbot, [(name, article(i + 1), {}) for i, name in enumerate(names)])
@@ -71,9 +73,11 @@ def test_path_like_and_control_character_names_stay_labels(stub: BotApiStub, new
     expected = ["upload/passwd.txt", "upload/path.txt", "upload/b.txt", "upload/nulandescape.txt",
                 "upload/" + "x" * 80 + ".txt", "upload/win.ini.md"]
     assert uploaded_paths(newsbot) == sorted(expected)
+    reliability.count("Hostile inputs", len(names), input="uploads: path-like, control-character, 3000-character names",
+                      outcome="indexed under a plain label, or refused without an extension")
 
 
-def test_wrong_types_and_oversized_files_are_refused(stub: BotApiStub, newsbot: NewsBot) -> None:
+def test_wrong_types_and_oversized_files_are_refused(stub: BotApiStub, newsbot: NewsBot, reliability) -> None:
     limit = newsbot.settings.upload_max_bytes
     texts = upload_all(stub, newsbot, [
         ("report.pdf", b"%PDF-1.7\n", {}),
@@ -88,6 +92,8 @@ def test_wrong_types_and_oversized_files_are_refused(stub: BotApiStub, newsbot: 
     assert "too large" in texts[3] and "too large" in texts[4]
     assert "Added 1 article" in texts[5]
     assert uploaded_paths(newsbot) == ["upload/fine.txt"]
+    reliability.count("Hostile inputs", len(texts) - 1, input="uploads: wrong types, binary as .txt, over the size limit",
+                      outcome="refused with a message")
 
 
 def test_an_upload_sent_again_under_the_same_name_replaces_the_old_one(stub: BotApiStub, newsbot: NewsBot) -> None:

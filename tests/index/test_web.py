@@ -94,9 +94,10 @@ def test_a_redirect_inside_is_refused(server: str) -> None:
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/x", "gopher://x", "javascript:alert(1)"])
-def test_other_schemes_are_refused(url: str) -> None:
+def test_other_schemes_are_refused(url: str, reliability) -> None:
     with pytest.raises(FetchError, match="only http and https"):
         fetch_article(url)
+    reliability.count("Hostile inputs", input="URLs: file, ftp, gopher, javascript schemes", outcome="refused")
 
 
 def test_public_means_globally_routable() -> None:
@@ -176,7 +177,7 @@ def fake_dns(monkeypatch, answers: dict[str, list[str]]) -> dict[str, int]:
     return lookups
 
 
-def test_a_rebinding_dns_answer_never_reaches_inside(monkeypatch, inside_and_outside) -> None:
+def test_a_rebinding_dns_answer_never_reaches_inside(monkeypatch, inside_and_outside, reliability) -> None:
     inside, outside = inside_and_outside
     lookups = fake_dns(monkeypatch, {"rebind.test": ["127.0.0.2", "127.0.0.1"]})
     url = f"http://rebind.test:{inside.server_port}/story"
@@ -186,15 +187,19 @@ def test_a_rebinding_dns_answer_never_reaches_inside(monkeypatch, inside_and_out
     with pytest.raises(FetchError, match="non-public address \\(127.0.0.1\\)"):
         fetch_article(url, ONLY_OUTSIDE)
     assert inside.seen == []
+    reliability.count("Hostile inputs", input="URLs: DNS rebinding (public answer, then 127.0.0.1)",
+                      outcome="connected to the checked address only; next lookup refused")
 
 
 @pytest.mark.parametrize("answer", ["127.0.0.1", "10.0.0.5", "172.16.0.9", "192.168.1.1", "169.254.169.254",
                                     "100.64.0.1", "0.0.0.0", "::1", "fe80::1", "fc00::5", "::ffff:127.0.0.1",
                                     "::ffff:169.254.169.254", "2002:7f00:1::1", "64:ff9b::a9fe:a9fe"])
-def test_a_name_resolving_inside_is_refused_by_default(monkeypatch, answer: str) -> None:
+def test_a_name_resolving_inside_is_refused_by_default(monkeypatch, answer: str, reliability) -> None:
     fake_dns(monkeypatch, {"news.example": [answer]})
     with pytest.raises(FetchError, match="refusing news.example: it points to a non-public address"):
         fetch("http://news.example/story", FetchPolicy(timeout=2))
+    reliability.count("Hostile inputs", input="URLs: names resolving to loopback, private, link-local, "
+                      "shared, mapped/6to4/NAT64 addresses", outcome="refused before connecting")
 
 
 def test_one_inside_address_among_public_ones_is_enough_to_refuse(monkeypatch) -> None:
@@ -210,7 +215,7 @@ def test_one_inside_address_among_public_ones_is_enough_to_refuse(monkeypatch) -
         fetch("http://mixed.example/", FetchPolicy(timeout=2))
 
 
-def test_redirects_to_names_resolving_inside_are_refused(monkeypatch, inside_and_outside) -> None:
+def test_redirects_to_names_resolving_inside_are_refused(monkeypatch, inside_and_outside, reliability) -> None:
     inside, outside = inside_and_outside
     port = inside.server_port
     fake_dns(monkeypatch, {"public.test": ["127.0.0.2"], "inside.test": ["127.0.0.1"],
@@ -224,6 +229,8 @@ def test_redirects_to_names_resolving_inside_are_refused(monkeypatch, inside_and
     with pytest.raises(FetchError, match="only http and https"):
         fetch(f"http://public.test:{port}/away?to=file:///etc/passwd", ONLY_OUTSIDE)
     assert inside.seen == []
+    reliability.count("Hostile inputs", 5, input="URLs: redirects to inside names, rebinding names, "
+                      "loopback literals, file://", outcome="refused at the hop")
 
 
 def test_https_to_the_checked_address_keeps_the_name_for_sni_and_the_certificate(monkeypatch) -> None:
