@@ -64,6 +64,7 @@ COMMANDS = [
 HISTORY_TURNS = 4
 ANSWERS_KEPT = 1000
 NON_TEXT_REPLY = "I can only read text. Send me a question about the news in words."
+DOWNLOAD_FAILED_REPLY = "I could not download that file from Telegram; nothing was added. Please send it again."
 RATE_LIMIT_REPLY = "You're asking faster than I can read. Please wait a minute and try again."
 
 
@@ -350,7 +351,11 @@ class NewsBot:
             text = "Another upload is being indexed; send this one again in a moment."
             return await self._send(message, text, text)
         async with self._ingest_lock:
-            data = bytes(await (await document.get_file()).download_as_bytearray())
+            try:
+                data = bytes(await (await document.get_file()).download_as_bytearray())
+            except TelegramError as exc:
+                log.warning("downloading an upload failed: %s", exc)
+                return await self._send(message, DOWNLOAD_FAILED_REPLY, DOWNLOAD_FAILED_REPLY)
             try:
                 check_content(data, self.settings.upload_max_bytes)
             except UploadRefused as exc:

@@ -108,3 +108,10 @@ def test_labels_keep_the_kind_and_lose_the_path() -> None:
     assert upload_label("héllo wörld <b>.md") == "upload/héllo_wörld_b.md"
     assert upload_label(None) == "upload/upload"
     assert upload_label("\u202e\u200btxt.exe") == "upload/txt.exe"
+
+
+def test_a_failed_download_is_reported_and_the_file_can_be_sent_again(stub: BotApiStub, newsbot: NewsBot) -> None:
+    stub.inject_fault("getFile", "500")
+    texts = upload_all(stub, newsbot, [("ferry.txt", article(1), {}), ("ferry.txt", article(1), {})])
+    assert "could not download" in texts[0] and "Added 1 article" in texts[1]
+    assert ("getFile", "500") in stub.faults_served
