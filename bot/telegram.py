@@ -12,8 +12,8 @@ import logging
 import re
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
 from telegram import (
@@ -42,9 +42,9 @@ from telegram.ext import (
 
 from bot import render
 from bot.answer import Answer, AnswerEngine, QuestionError, Turn
-from bot.settings import Settings
 from bot.ratelimit import RateLimiter, Verdict
 from bot.render import escape
+from bot.settings import Settings
 from bot.uploads import UploadRefused, check_content, check_declared, upload_label
 from index.articles import ArticleError, load_bytes
 from index.ingest import ingest
