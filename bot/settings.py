@@ -11,6 +11,8 @@ from index.backends import AUTO, BACKENDS
 from index.chunking import ChunkingConfig
 
 ENV_PREFIX = "NEWSBOT_"
+POSITIVE = ("batch_size", "commit_passages", "questions_per_minute", "answer_threads", "concurrent_updates",
+            "upload_max_bytes")
 
 
 class SettingsError(ValueError):
@@ -37,7 +39,14 @@ class Settings:
     admin_ids: tuple[int, ...] = ()
     allowed_ids: tuple[int, ...] = ()
     questions_per_minute: int = 10
+    answer_threads: int = 2
+    concurrent_updates: int = 8
     upload_max_bytes: int = 5 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        for name in POSITIVE:
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be at least 1, not {getattr(self, name)}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -7,14 +7,13 @@ question never stalls the event loop; sends go through `_send`, which degrades i
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
-import tempfile
 import time
 import uuid
-from collections import OrderedDict, deque
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
 from telegram import (
@@ -43,9 +42,11 @@ from telegram.ext import (
 
 from bot import render
 from bot.answer import Answer, AnswerEngine, QuestionError, Turn
-from bot.settings import Settings
+from bot.ratelimit import RateLimiter, Verdict
 from bot.render import escape
-from index.articles import JSONL_SUFFIXES, TEXT_SUFFIXES, ArticleError, load_paths
+from bot.settings import Settings
+from bot.uploads import UploadRefused, check_content, check_declared, upload_label
+from index.articles import ArticleError, load_bytes
 from index.ingest import ingest
 from index.store import Store, StoreError
 from index.web import FetchError, FetchPolicy, fetch_article
@@ -63,6 +64,7 @@ COMMANDS = [
 HISTORY_TURNS = 4
 ANSWERS_KEPT = 1000
 NON_TEXT_REPLY = "I can only read text. Send me a question about the news in words."
+DOWNLOAD_FAILED_REPLY = "I could not download that file from Telegram; nothing was added. Please send it again."
 RATE_LIMIT_REPLY = "You're asking faster than I can read. Please wait a minute and try again."
 
 
@@ -95,24 +97,6 @@ def protect_logs(token: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-@dataclass
-class RateLimiter:
-    """At most `per_minute` questions per user in any sliding minute."""
-
-    per_minute: int
-    _seen: dict[int, deque] = field(default_factory=dict)
-
-    def allow(self, user_id: int, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        times = self._seen.setdefault(user_id, deque())
-        while times and now - times[0] > 60:
-            times.popleft()
-        if len(times) >= self.per_minute:
-            return False
-        times.append(now)
-        return True
-
-
 class NewsBot:
     """The state the handlers share: engine, store, settings, recent answers, rate limits."""
 
@@ -126,6 +110,7 @@ class NewsBot:
         self.username = ""
         self.fetch_policy = fetch_policy
         self._ingest_lock = asyncio.Lock()
+        self._workers = ThreadPoolExecutor(settings.answer_threads, thread_name_prefix="newsbot-answer")
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -258,13 +243,16 @@ class NewsBot:
         message = update.effective_message
         if not self.allowed(update):
             return await self.refuse(update)
-        if update.effective_user and not self.limiter.allow(update.effective_user.id):
+        verdict = self.limiter.check(update.effective_user.id) if update.effective_user else Verdict.ANSWER
+        if verdict is Verdict.WARN:
             return await self._send(message, RATE_LIMIT_REPLY, RATE_LIMIT_REPLY)
+        if verdict is Verdict.IGNORE:
+            return None
         await self._typing(update, context)
         history = context.chat_data.setdefault("history", [])
         started = time.perf_counter()
         try:
-            answer = await asyncio.to_thread(self.engine.answer, question, tuple(history))
+            answer, pages, plain = await self._answer(question, tuple(history))
         except QuestionError as exc:
             return await self._send(message, escape(str(exc)), str(exc))
         latency = (time.perf_counter() - started) * 1000
@@ -272,11 +260,17 @@ class NewsBot:
         del history[:-HISTORY_TURNS]
         await asyncio.to_thread(self.store.log_question, "telegram", answer.question, answer.abstained, latency)
         key = self.remember(answer)
-        pages = render.telegram_html(answer)
-        plain = render.plain(answer)
         for number, page in enumerate(pages, start=1):
             markup = self.keyboard(key, answer) if number == len(pages) else None
             await self._send(message, page, plain if len(pages) == 1 else render.to_plain(page), markup)
+
+    async def _answer(self, question: str, history: tuple[Turn, ...]) -> tuple[Answer, list[str], str]:
+        """The answer with its Telegram pages and plain text, worked out in an answering thread
+        (at most `answer_threads` at once), so the event loop is left only sending and receiving."""
+        def work() -> tuple[Answer, list[str], str]:
+            answer = self.engine.answer(question, history)
+            return answer, render.telegram_html(answer), render.plain(answer)
+        return await asyncio.get_running_loop().run_in_executor(self._workers, work)
 
     def keyboard(self, key: str, answer: Answer) -> InlineKeyboardMarkup:
         sources = [InlineKeyboardButton(f"[{c.n}]", callback_data=f"s:{key}:{c.n}") for c in answer.citations]
@@ -319,13 +313,12 @@ class NewsBot:
         if not self.limiter.allow(query.from_user.id):
             return
         try:
-            answer = await asyncio.to_thread(self.engine.answer, query.query, ())
+            answer, html_pages, plain = await self._answer(query.query, ())
         except QuestionError:
             return
-        html_pages = render.telegram_html(answer)
         title = "Not in the articles" if answer.abstained else (answer.parts[0].text[:60] + "…")
         results = [InlineQueryResultArticle(
-            id=uuid.uuid4().hex, title=title, description=render.plain(answer)[:200],
+            id=uuid.uuid4().hex, title=title, description=plain[:200],
             input_message_content=InputTextMessageContent(html_pages[0], parse_mode=ParseMode.HTML,
                                                           link_preview_options=LinkPreviewOptions(is_disabled=True)),
         )]
@@ -349,32 +342,30 @@ class NewsBot:
             text = "Only admins can add articles. Ask me a question in words instead."
             return await self._send(message, text, text)
         document = message.document
-        name = Path(document.file_name or "upload.txt").name
-        suffix = Path(name).suffix.lower()
-        if suffix not in TEXT_SUFFIXES | JSONL_SUFFIXES:
-            text = f"I can add .txt, .md and .jsonl files, not {suffix or 'files without an extension'}."
-            return await self._send(message, escape(text), text)
-        if (document.file_size or 0) > self.settings.upload_max_bytes:
-            text = f"That file is too large (limit {self.settings.upload_max_bytes // 1024} KB)."
-            return await self._send(message, text, text)
+        label = upload_label(document.file_name)
+        try:
+            check_declared(label, document.file_size, self.settings.upload_max_bytes)
+        except UploadRefused as exc:
+            return await self._send(message, escape(str(exc)), str(exc))
         if self._ingest_lock.locked():
             text = "Another upload is being indexed; send this one again in a moment."
             return await self._send(message, text, text)
         async with self._ingest_lock:
-            data = bytes(await (await document.get_file()).download_as_bytearray())
-            if len(data) > self.settings.upload_max_bytes:
-                text = "That file is too large."
-                return await self._send(message, text, text)
-            summary = await asyncio.to_thread(self._index_upload, name, data)
+            try:
+                data = bytes(await (await document.get_file()).download_as_bytearray())
+            except TelegramError as exc:
+                log.warning("downloading an upload failed: %s", exc)
+                return await self._send(message, DOWNLOAD_FAILED_REPLY, DOWNLOAD_FAILED_REPLY)
+            try:
+                check_content(data, self.settings.upload_max_bytes)
+            except UploadRefused as exc:
+                return await self._send(message, escape(str(exc)), str(exc))
+            summary = await asyncio.to_thread(self._index_upload, label, data)
         await self._send(message, escape(summary), summary)
 
-    def _index_upload(self, name: str, data: bytes) -> str:
-        """Index one uploaded file, parsed from a private temporary copy."""
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:100] or "upload.txt"
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / safe
-            path.write_bytes(data)
-            return self._index(list(load_paths([path])))
+    def _index_upload(self, label: str, data: bytes) -> str:
+        """Parse (off the event loop: a large file takes a while) and index one uploaded file."""
+        return self._index(list(load_bytes(data, label)))
 
     def _index(self, items: list) -> str:
         """Index articles with a writer of our own (one ingest at a time); the serving store then
@@ -423,7 +414,11 @@ class NewsBot:
 
 
 async def setup(application: Application) -> None:
-    """Learn the bot's username and register the command menu; failures are logged, not fatal."""
+    """Learn the bot's username and register the command menu (failures are logged, not fatal), and
+    move the startup heap (model, libraries) out of the cyclic garbage collector's way: a full
+    collection over it holds every thread, the event loop too, for a quarter of a second."""
+    gc.collect()
+    gc.freeze()
     newsbot: NewsBot = application.bot_data["newsbot"]
     try:
         me = await application.bot.get_me()
@@ -437,14 +432,15 @@ async def setup(application: Application) -> None:
 
 
 def build_application(settings: Settings, newsbot: NewsBot) -> Application:
-    """A PTB Application with every handler, the flood limiter and concurrent updates."""
+    """A PTB Application with every handler, the flood limiter and a bounded number of updates
+    handled at once (a burst of updates then never floods the event loop with work)."""
     application = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_file_url)
         .rate_limiter(AIORateLimiter(max_retries=3))
-        .concurrent_updates(True)
+        .concurrent_updates(settings.concurrent_updates)
         .post_init(setup)
         .build()
     )

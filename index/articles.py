@@ -193,14 +193,21 @@ def load_file(path: Path) -> Iterator[Article | LoadProblem]:
         if size > MAX_FILE_BYTES:
             yield LoadProblem(name, f"file too large ({size:,} bytes; limit {MAX_FILE_BYTES:,})")
             return
-        raw = _decode(path.read_bytes())
+        data = path.read_bytes()
     except OSError as exc:
         yield LoadProblem(name, f"cannot read: {exc.strerror or exc}")
         return
+    yield from load_bytes(data, name)
+
+
+def load_bytes(data: bytes, name: str) -> Iterator[Article | LoadProblem]:
+    """Articles in the bytes of one file; `name` (its suffix picks the format) is their path."""
+    try:
+        raw = _decode(data)
     except ArticleError as exc:
         yield LoadProblem(name, str(exc))
         return
-    if path.suffix.lower() in JSONL_SUFFIXES:
+    if Path(name).suffix.lower() in JSONL_SUFFIXES:
         yield from parse_jsonl(raw, name)
         return
     try:

@@ -627,11 +627,12 @@ class Store:
 
     def article_passages(self, article_id: str) -> list[tuple[Passage, np.ndarray]]:
         """An article's passages in order, each with its stored vector."""
-        rows = self.db.execute(
-            "SELECT id, article_id, ordinal, start_char, end_char, text, vector FROM passages"
-            " WHERE article_id = ? ORDER BY ordinal",
-            (article_id,),
-        ).fetchall()
+        with self._db_lock:
+            rows = self.db.execute(
+                "SELECT id, article_id, ordinal, start_char, end_char, text, vector FROM passages"
+                " WHERE article_id = ? ORDER BY ordinal",
+                (article_id,),
+            ).fetchall()
         return [
             (Passage(r["id"], r["article_id"], r["ordinal"], r["start_char"], r["end_char"], r["text"]),
              np.frombuffer(r["vector"], dtype=np.float32))

@@ -1,14 +1,14 @@
 """Fetch one news article from an http(s) URL, refusing addresses inside this machine's networks.
 
-Every hop (the URL and each redirect) is resolved and checked before it is requested, so neither
-a link nor a redirect nor a DNS answer can point the fetch at loopback, private or link-local
-services. The page's main text, title and date come from trafilatura.
+Every hop (the URL and each redirect) must be http(s), and every connection goes to an address
+checked by `index.netguard` from the one DNS answer it used, so neither a link nor a redirect nor
+a rebinding DNS answer can point the fetch at loopback, private or link-local services. The page's
+main text, title and date come from trafilatura.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -16,51 +16,45 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from index.articles import Article, ArticleError, make_article, parse_date
+from index.netguard import Address, AddressRefused, GuardedTransport, is_public
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+__all__ = ["FetchError", "FetchPolicy", "article_from_page", "fetch", "fetch_article", "is_public"]
 
 
 class FetchError(ValueError):
     """The URL cannot or may not be fetched; the message says why."""
 
 
-def is_public(address: Address) -> bool:
-    """True for globally routable unicast addresses only."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
-
-
 @dataclass(frozen=True)
 class FetchPolicy:
+    """Limits of one fetch; `allow` decides which addresses may be connected to, `verify` is the
+    TLS trust (True: the usual certificate authorities)."""
+
     max_bytes: int = 2 * 1024 * 1024
     timeout: float = 15.0
     max_redirects: int = 5
     allow: Callable[[Address], bool] = is_public
+    verify: ssl.SSLContext | bool = True
 
 
-def _check_host(url: str, policy: FetchPolicy) -> None:
+def _check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise FetchError(f"only http and https links can be added, not {parts.scheme or 'this'!r}")
+    try:
+        parts.port
+    except ValueError:
+        raise FetchError("that link has a malformed port") from None
     if not parts.hostname:
         raise FetchError("that link has no host name")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, ValueError) as exc:
-        raise FetchError(f"cannot resolve {parts.hostname}: {exc}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not policy.allow(address):
-            raise FetchError(f"refusing {parts.hostname}: it points to a non-public address ({address})")
 
 
 def fetch(url: str, policy: FetchPolicy = FetchPolicy()) -> tuple[str, str, bytes]:
     """(final URL, content type, body) after at most `max_redirects` checked redirects."""
-    with httpx.Client(follow_redirects=False, timeout=policy.timeout, trust_env=False) as client:
+    transport = GuardedTransport(policy.allow, policy.verify)
+    with httpx.Client(transport=transport, follow_redirects=False, timeout=policy.timeout, trust_env=False) as client:
         for _ in range(policy.max_redirects + 1):
-            _check_host(url, policy)
+            _check_url(url)
             try:
                 with client.stream("GET", url, headers={"User-Agent": "newsbot"}) as response:
                     if response.is_redirect and "location" in response.headers:
@@ -74,7 +68,9 @@ def fetch(url: str, policy: FetchPolicy = FetchPolicy()) -> tuple[str, str, byte
                         if len(body) > policy.max_bytes:
                             raise FetchError(f"the page is larger than {policy.max_bytes // 1024} KB")
                     return url, response.headers.get("content-type", ""), bytes(body)
-            except httpx.HTTPError as exc:
+            except AddressRefused as exc:
+                raise FetchError(str(exc)) from None
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 raise FetchError(f"fetching failed: {exc.__class__.__name__}") from None
     raise FetchError("too many redirects")
 

@@ -1276,8 +1276,10 @@ class BotApiStub:
         caption: str | None = None,
         chat_type: str = "private",
         username: str | None = None,
+        omit_size: bool = False,
     ) -> dict:
-        """Enqueue a Message with a Document; the bytes are served by getFile + download."""
+        """Enqueue a Message with a Document; the bytes are served by getFile + download.
+        ``omit_size`` leaves ``file_size`` out of the Document, as Telegram may."""
         meta = self.register_file(content, file_name=file_name, folder="documents")
         msg = self._base_message(user_id=user_id, chat_id=chat_id, chat_type=chat_type,
                                  username=username, first_name=None, chat_title=None,
@@ -1289,6 +1291,8 @@ class BotApiStub:
             "file_unique_id": meta["file_unique_id"],
             "file_size": meta["file_size"],
         }
+        if omit_size:
+            del msg["document"]["file_size"]
         if caption is not None:
             msg["caption"] = caption
             ents = _detect_entities(caption)

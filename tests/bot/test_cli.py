@@ -74,3 +74,10 @@ def test_bad_env_setting_is_reported(capsys, built_index: Path, monkeypatch) -> 
     monkeypatch.setenv("NEWSBOT_PASSAGE_WORDS", "many")
     code, _, err = run(capsys, "index", "stats", "--index", str(built_index))
     assert code == EXIT_ERROR and "NEWSBOT_PASSAGE_WORDS" in err
+
+
+@pytest.mark.parametrize("variable", ["NEWSBOT_ANSWER_THREADS", "NEWSBOT_CONCURRENT_UPDATES", "NEWSBOT_QUESTIONS_PER_MINUTE"])
+def test_a_count_below_one_is_reported(capsys, built_index: Path, monkeypatch, variable: str) -> None:
+    monkeypatch.setenv(variable, "0")
+    code, _, err = run(capsys, "index", "stats", "--index", str(built_index))
+    assert code == EXIT_ERROR and f"{variable} must be at least 1, not 0" in err and "Traceback" not in err

@@ -29,7 +29,10 @@ def citation(n: int, title: str, sentence: str, passage: str, url: str | None) -
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(question=LONG, sentences=st.lists(LONG, min_size=1, max_size=3), title=TEXT,
        url=st.one_of(st.none(), TEXT, TEXT.map(lambda t: "https://x.org/" + t)), abstained=st.booleans())
-def test_every_rendered_telegram_message_is_valid_html_within_the_limit(question, sentences, title, url, abstained):
+def test_every_rendered_telegram_message_is_valid_html_within_the_limit(reliability, question, sentences, title, url,
+                                                                        abstained):
+    reliability.count("Hostile inputs", input="Hypothesis: answers and passages of arbitrary Unicode, rendered",
+                      outcome="valid Telegram HTML within 4096")
     citations = tuple(citation(i + 1, title, s, question, url) for i, s in enumerate(sentences))
     parts = () if abstained else tuple(AnswerPart(s, (i + 1,)) for i, s in enumerate(sentences))
     answer = Answer(question, question, parts, () if abstained else citations, 0.5, abstained)
@@ -42,7 +45,9 @@ def test_every_rendered_telegram_message_is_valid_html_within_the_limit(question
 
 @settings(max_examples=300, deadline=None)
 @given(question=LONG)
-def test_questions_are_accepted_or_refused_with_a_message(question):
+def test_questions_are_accepted_or_refused_with_a_message(reliability, question):
+    reliability.count("Hostile inputs", input="Hypothesis: questions of arbitrary Unicode, validated",
+                      outcome="cleaned or refused with a message")
     try:
         cleaned = validate_question(question)
     except QuestionError as exc:
@@ -54,7 +59,9 @@ def test_questions_are_accepted_or_refused_with_a_message(question):
 @settings(max_examples=100, deadline=None)
 @given(contents=st.lists(st.binary(max_size=300), min_size=1, max_size=5),
        suffixes=st.lists(st.sampled_from([".txt", ".md", ".jsonl"]), min_size=5, max_size=5))
-def test_loaders_load_or_report_every_file(contents, suffixes):
+def test_loaders_load_or_report_every_file(reliability, contents, suffixes):
+    reliability.count("Hostile inputs", input="Hypothesis: article files of arbitrary bytes, loaded",
+                      outcome="loaded or reported, file by file")
     with tempfile.TemporaryDirectory() as folder:
         for i, data in enumerate(contents):
             Path(folder, f"f{i}{suffixes[i]}").write_bytes(data)
@@ -82,7 +89,9 @@ def engine(tmp_path_factory, embedder):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(question=LONG)
-def test_the_engine_answers_or_refuses_any_question(engine, question):
+def test_the_engine_answers_or_refuses_any_question(engine, reliability, question):
+    reliability.count("Hostile inputs", input="Hypothesis: questions of arbitrary Unicode, answered by the engine",
+                      outcome="answered in valid HTML or refused")
     try:
         answer = engine.answer(question, today=dt.date(2024, 1, 1))
     except QuestionError:

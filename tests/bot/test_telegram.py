@@ -6,68 +6,15 @@ import asyncio
 import json
 import logging
 import threading
-from contextlib import asynccontextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
+from bot_harness import ADMIN, TOKEN, USER, assert_valid_html, replies, run, running
 from telegram_stub import BotApiStub, parse_telegram_html
 
 from bot import render
-from bot.answer import AnswerEngine
-from bot.settings import Settings
-from bot.telegram import NON_TEXT_REPLY, RATE_LIMIT_REPLY, NewsBot, build_application, protect_logs, setup
-from index.search import Searcher
-from index.store import Store
+from bot.telegram import NON_TEXT_REPLY, RATE_LIMIT_REPLY, NewsBot, protect_logs
 from index.web import FetchPolicy
-
-TOKEN = "987654:SECRET-token-never-logged"
-ADMIN = 4242
-USER = 1001
-
-
-@pytest.fixture
-def stub():
-    with BotApiStub(token=TOKEN) as running:
-        yield running
-
-
-@pytest.fixture
-def newsbot(built_index: Path, embedder, stub: BotApiStub):
-    settings = Settings(index_dir=built_index, telegram_bot_token=TOKEN, telegram_api_url=stub.base_url,
-                        telegram_file_url=stub.file_url, admin_ids=(ADMIN,), questions_per_minute=5,
-                        upload_max_bytes=20_000)
-    store = Store.open(built_index)
-    yield NewsBot(settings, store, AnswerEngine(Searcher(store, embedder)))
-    store.close()
-
-
-@asynccontextmanager
-async def running(newsbot: NewsBot):
-    application = build_application(newsbot.settings, newsbot)
-    async with application:
-        await setup(application)
-        await application.start()
-        await application.updater.start_polling(poll_interval=0, timeout=1)
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
-
-
-def replies(stub: BotApiStub, chat_id: int | None = None) -> list[dict]:
-    return stub.sent("sendMessage", chat_id=chat_id)
-
-
-def assert_valid_html(params: dict) -> None:
-    assert params.get("parse_mode") == "HTML"
-    plain, _ = parse_telegram_html(params["text"])
-    assert 0 < len(plain) <= 4096
-
-
-def run(coroutine):
-    return asyncio.run(asyncio.wait_for(coroutine, 120))
 
 
 def test_start_help_commands_and_a_cited_answer_with_buttons(stub: BotApiStub, newsbot: NewsBot) -> None:
@@ -155,7 +102,8 @@ def test_follow_up_and_inline_mode(stub: BotApiStub, newsbot: NewsBot) -> None:
     "\u202eharbour terminal\u202c \u0301\u0301 🚢🚢 capacity?",
     "null\x00byte harbour" + " terminal" * 600,
 ])
-def test_hostile_text_is_answered_in_valid_html(stub: BotApiStub, newsbot: NewsBot, hostile: str) -> None:
+def test_hostile_text_is_answered_in_valid_html(stub: BotApiStub, newsbot: NewsBot, hostile: str,
+                                                reliability) -> None:
     async def scenario():
         async with running(newsbot):
             stub.push_message(hostile)
@@ -163,6 +111,8 @@ def test_hostile_text_is_answered_in_valid_html(stub: BotApiStub, newsbot: NewsB
     run(scenario())
     [reply] = replies(stub)
     assert_valid_html(reply)
+    reliability.count("Hostile inputs", input="messages with markup, bidi controls, NUL, 5 KB of text",
+                      outcome="answered in valid Telegram HTML")
 
 
 def test_long_answers_split_cleanly() -> None:
@@ -201,20 +151,33 @@ def test_uploads_admin_only_and_a_bad_file_loses_nothing(stub: BotApiStub, newsb
     assert newsbot.store.stats().articles == 7
 
 
-def test_rate_limit_and_allow_list(stub: BotApiStub, newsbot: NewsBot) -> None:
+def test_a_flood_gets_one_polite_reply_and_others_are_still_answered(stub: BotApiStub, newsbot: NewsBot,
+                                                                     reliability) -> None:
+    flood = 30
+    limit = newsbot.settings.questions_per_minute
+
     async def scenario():
         async with running(newsbot):
-            for _ in range(6):
+            for n in range(flood):
                 stub.push_message("harbour capacity?", user_id=55)
-            await stub.wait_for_async("sendMessage", count=6, ok=True)
+                if n == flood // 2:
+                    stub.push_message("harbour capacity?", user_id=56)
+            await stub.wait_for_async("sendMessage", count=limit + 2, ok=True)
+            await asyncio.to_thread(stub.wait_delivered)
+            await asyncio.sleep(1.5)
     run(scenario())
-    texts = [m["text"] for m in replies(stub)]
-    assert texts.count(RATE_LIMIT_REPLY) == 1
+    flooder = [m["text"] for m in replies(stub, chat_id=55)]
+    assert len(flooder) == limit + 1, "answers up to the limit, one polite reply, then silence"
+    assert flooder.count(RATE_LIMIT_REPLY) == 1 and sum("1.2 million" in t for t in flooder) == limit
+    assert ["1.2 million" in t for t in (m["text"] for m in replies(stub, chat_id=56))] == [True]
+    reliability.count("Hostile inputs", flood, input="a flood of questions from one user",
+                      outcome=f"{limit} answered, 1 polite reply, the rest ignored; another user answered")
 
+
+def test_the_allow_list(stub: BotApiStub, newsbot: NewsBot) -> None:
     private = NewsBot(newsbot.settings.with_(allowed_ids=(USER,)), newsbot.store, newsbot.engine)
 
     async def allow_list():
-        stub.clear_requests()
         async with running(private):
             stub.push_message("harbour capacity?", user_id=66)
             stub.push_message("harbour capacity?", user_id=USER)
@@ -225,7 +188,8 @@ def test_rate_limit_and_allow_list(stub: BotApiStub, newsbot: NewsBot) -> None:
 
 
 @pytest.mark.parametrize("fault", ["bad_html", "500", "502", "429", "reset", "timeout"])
-def test_faults_are_survived_with_exactly_one_answer(stub: BotApiStub, newsbot: NewsBot, fault: str) -> None:
+def test_faults_are_survived_with_exactly_one_answer(stub: BotApiStub, newsbot: NewsBot, fault: str,
+                                                     reliability) -> None:
     async def scenario():
         async with running(newsbot):
             stub.inject_fault("sendChatAction", "500")
@@ -233,10 +197,16 @@ def test_faults_are_survived_with_exactly_one_answer(stub: BotApiStub, newsbot: 
             stub.push_message("How many containers a year can the Valemont harbour handle?")
             await stub.wait_for_async("sendMessage", ok=None if fault == "timeout" else True, timeout=30)
             await asyncio.sleep(7 if fault == "timeout" else 1.5)
+            stub.push_message("What did the library add?")
+            await stub.wait_for_async(lambda method, params: method == "sendMessage" and any(
+                word in params.get("text", "") for word in ("rooftop", "makerspace")), ok=True)
     run(scenario())
     delivered = [m for m in stub.bot_messages() if "1.2 million" in m.get("text", "")]
     assert len(delivered) == 1, "exactly one answer, never two"
     assert ("sendMessage", fault) in stub.faults_served
+    reliability.row("Faults", fault=fault, injected=f"sendMessage {fault}, sendChatAction 500",
+                    served=len(stub.faults_served), **{"answers delivered": len(delivered),
+                                                       "next question answered": "yes"})
 
 
 def test_the_token_never_reaches_the_logs(stub: BotApiStub, newsbot: NewsBot, caplog) -> None:
@@ -252,20 +222,6 @@ def test_the_token_never_reaches_the_logs(stub: BotApiStub, newsbot: NewsBot, ca
     assert caplog.records
     assert all(TOKEN not in record.getMessage() for record in caplog.records)
     assert TOKEN not in caplog.text
-
-
-def test_fifty_users_at_once_are_all_answered(stub: BotApiStub, newsbot: NewsBot) -> None:
-    questions = ["What did the library add?", "How much did the terminal cost?", "What destroyed the blossom?",
-                 "What pay offer did the union accept?"]
-
-    async def scenario():
-        async with running(newsbot):
-            for user in range(50):
-                stub.push_message(questions[user % 4], user_id=10_000 + user)
-            await stub.wait_for_async("sendMessage", count=50, ok=True, timeout=100)
-    run(scenario())
-    chats = {m["chat_id"] for m in replies(stub)}
-    assert chats == {10_000 + user for user in range(50)}
 
 
 def test_add_url_is_for_admins_and_refuses_inside_addresses(stub: BotApiStub, newsbot: NewsBot) -> None:

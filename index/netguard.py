@@ -1,0 +1,87 @@
+"""Outbound HTTP that reaches public addresses only, even when DNS changes its answer.
+
+Each new connection resolves its host once, refuses it if any answer is not allowed, and opens the
+socket to an address from that same answer; TLS still uses the host name (SNI, certificate check)
+and the Host header is untouched. No second lookup happens that a rebinding DNS server could use.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import ssl
+from collections.abc import Callable
+
+import httpcore
+import httpx
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+class AddressRefused(ValueError):
+    """A host cannot be resolved or points (partly) at an address the policy refuses."""
+
+
+def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, 6to4, Teredo, NAT64, IPv4-compatible)."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return None
+    if address.ipv4_mapped or address.sixtofour:
+        return address.ipv4_mapped or address.sixtofour
+    if address.teredo:
+        return address.teredo[1]
+    if address in NAT64 or address in IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def is_public(address: Address) -> bool:
+    """True for globally routable unicast addresses whose embedded IPv4 address (if any) is one too."""
+    inner = embedded_ipv4(address)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return is_public(inner)
+    if inner is not None and not is_public(inner):
+        return False
+    return address.is_global and not address.is_multicast
+
+
+def resolve_allowed(host: str, port: int, allow: Callable[[Address], bool]) -> list[Address]:
+    """The addresses of `host` in DNS order, after checking that `allow` accepts every one."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise AddressRefused(f"cannot resolve {host}: {exc}") from None
+    addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
+    for address in addresses:
+        if not allow(address):
+            raise AddressRefused(f"refusing {host}: it points to a non-public address ({address})")
+    if not addresses:
+        raise AddressRefused(f"cannot resolve {host}: no addresses")
+    return addresses
+
+
+class _CheckedBackend(httpcore.SyncBackend):
+    """Connects to the checked addresses of a host, never to a fresh lookup of its name."""
+
+    def __init__(self, allow: Callable[[Address], bool]) -> None:
+        self.allow = allow
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        failure: Exception | None = None
+        for address in resolve_allowed(host, port, self.allow):
+            try:
+                return super().connect_tcp(str(address), port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        raise failure
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    """An httpx transport (no proxies) whose every connection goes through `_CheckedBackend`."""
+
+    def __init__(self, allow: Callable[[Address], bool] = is_public, verify: ssl.SSLContext | bool = True) -> None:
+        super().__init__(verify=verify, trust_env=False)
+        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+                                             network_backend=_CheckedBackend(allow))
