@@ -199,9 +199,8 @@ class AnswerEngine:
         return answer
 
     def _answer(self, question: str, query: str, frame: TimeFrame, mode: Mode, filters: Filters) -> Answer:
-        query_vector = self.embedder.encode_query(query)
-        hits = self.searcher.search(query, k=self.config.passages, mode=mode, filters=filters,
-                                    query_vector=query_vector)
+        hits = self.searcher.search(query, k=self.config.passages, mode=mode, filters=filters)
+        query_vector = self.embedder.encode_query(query)  # cached by the search that encoded it
         candidates = self._candidates(query, query_vector, hits, frame)
         chosen = self._choose(candidates)
         confidence = max(0.0, min(1.0, chosen[0][0].score)) if chosen else 0.0

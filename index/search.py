@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 
@@ -21,6 +22,11 @@ RRF_K = 60
 DENSE_WEIGHT = 0.3
 _TERM = re.compile(r"\w+", re.UNICODE)
 STOP_WORDS = ENGLISH_STOP_WORDS | {"did", "does", "doing", "s", "t"}
+
+
+# Keyword search (SQLite) runs here while the calling thread encodes the question and searches FAISS;
+# both release the GIL.
+_KEYWORD_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="newsbot-keyword")
 
 
 class Mode(str, Enum):
@@ -97,14 +103,18 @@ class Searcher:
         pool = max(k, self.candidates)
         dense: list[tuple[int, float]] = []
         keyword: list[tuple[int, float]] = []
-        if mode in (Mode.DENSE, Mode.HYBRID):
-            vector = self.embedder.encode_query(query) if query_vector is None else query_vector
-            dense = self.store.dense_search(vector, pool if mode is Mode.HYBRID else k, filters)
+        pending = None
         if mode in (Mode.KEYWORD, Mode.HYBRID):
             match = keyword_query(query)
             if not match and mode is Mode.KEYWORD:
                 raise QueryError("the query has no searchable words (only stop words or punctuation)")
-            keyword = self.store.keyword_search(match, pool if mode is Mode.HYBRID else k, filters)
+            pending = _KEYWORD_THREADS.submit(self.store.keyword_search, match, pool if mode is Mode.HYBRID else k,
+                                              filters)
+        if mode in (Mode.DENSE, Mode.HYBRID):
+            vector = self.embedder.encode_query(query) if query_vector is None else query_vector
+            dense = self.store.dense_search(vector, pool if mode is Mode.HYBRID else k, filters)
+        if pending is not None:
+            keyword = pending.result()
         if mode is Mode.HYBRID:
             ranked = reciprocal_rank_fusion(
                 [[key for key, _ in dense], [key for key, _ in keyword]], self.rrf_k, self.weights)[:k]
