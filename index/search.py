@@ -9,11 +9,10 @@ from enum import Enum
 
 import numpy as np
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
 from index.articles import Article
 from index.chunking import Passage
 from index.embedding import Embedder
+from index.stopwords import ENGLISH_STOP_WORDS
 from index.store import Filters, Store
 
 RRF_K = 60
