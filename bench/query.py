@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import faiss
@@ -75,7 +76,8 @@ def build(directory: Path, meta: dict, rows, size: int, rng: np.random.Generator
             articles, passages = [], []
             for n in range(first, min(size, first + 10_000)):
                 title, text, vector = rows[n % len(rows)]
-                article = make_article(text, path=f"/bench/{n}.txt", title=title, article_id=f"copy-{n}")
+                article = replace(make_article(text, path=f"/bench/{n}.txt", title=title, article_id=f"copy-{n}"),
+                                  content_hash=f"copy-{n}")
                 articles.append(article)
                 passages.append(Passage(f"copy-{n}:0", article.id, 0, 0, len(article.text), article.text))
                 all_vectors[n] = vector if n < len(rows) else fresh(vector, rng)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
+import snowballstemmer
 
 from index.articles import Article
 from index.chunking import Passage
@@ -19,6 +21,12 @@ RRF_K = 60
 # BM25 is the stronger ranker on news-style questions; weighting the dense ranking 0.3 in the
 # fusion raised SQuAD-train recall@1 from 0.68 to 0.715 (400 questions, `newsbot eval`).
 DENSE_WEIGHT = 0.3
+# A term in more than this share of the passages adds little to BM25 but makes FTS5 score every
+# passage that holds it: leaving such terms out took keyword search at 17k Reuters passages from
+# p50 27 ms to 5 ms (bench/query.py's questions) with SQuAD dev recall@5 unchanged (see README).
+COMMON_TERM_SHARE = 0.1
+PRUNE_FROM = 10_000  # passages; below this FTS5 is fast anyway, and in a tiny index most terms are "common"
+_PORTER = snowballstemmer.stemmer("porter")
 _TERM = re.compile(r"\w+", re.UNICODE)
 STOP_WORDS = ENGLISH_STOP_WORDS | {"did", "does", "doing", "s", "t"}
 
@@ -50,16 +58,27 @@ class QueryError(ValueError):
     """The query cannot be searched (empty, or nothing searchable in it)."""
 
 
-def keyword_query(text: str) -> str:
+def query_terms(text: str) -> list[str]:
+    """The text's distinct non-stopword terms, lower case, in order."""
+    return list(dict.fromkeys(
+        t for t in (m.group().lower() for m in _TERM.finditer(text))
+        if t not in STOP_WORDS and (len(t) > 1 or t.isdigit())
+    ))
+
+
+def keyword_query(text: str, shares: Mapping[str, float] | None = None) -> str:
     """An FTS5 expression: the OR of the text's distinct non-stopword terms, each quoted.
 
     OR rather than FTS5's default AND: a question rarely shares all its words with the answer,
-    and BM25 already ranks passages with more (and rarer) shared terms first.
+    and BM25 already ranks passages with more (and rarer) shared terms first. Given `shares` (of
+    passages holding each Porter stem), terms held by more than COMMON_TERM_SHARE of the passages
+    are left out while a rarer one remains.
     """
-    terms = dict.fromkeys(
-        t for t in (m.group().lower() for m in _TERM.finditer(text))
-        if t not in STOP_WORDS and (len(t) > 1 or t.isdigit())
-    )
+    terms = query_terms(text)
+    if shares:
+        stems = _PORTER.stemWords(terms)
+        rare = [t for t, stem in zip(terms, stems) if shares.get(stem, 0.0) <= COMMON_TERM_SHARE]
+        terms = rare or terms
     return " OR ".join(f'"{term}"' for term in terms)
 
 
@@ -104,7 +123,9 @@ class Searcher:
         keyword: list[tuple[int, float]] = []
         pending = None
         if mode in (Mode.KEYWORD, Mode.HYBRID):
-            match = keyword_query(query)
+            shares = (self.store.term_shares(_PORTER.stemWords(query_terms(query)))
+                      if self.store.vector_count() >= PRUNE_FROM else None)
+            match = keyword_query(query, shares)
             if not match and mode is Mode.KEYWORD:
                 raise QueryError("the query has no searchable words (only stop words or punctuation)")
             pending = _KEYWORD_THREADS.submit(self.store.keyword_search, match, pool if mode is Mode.HYBRID else k,

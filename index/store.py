@@ -325,6 +325,7 @@ class Store:
                 db.executescript(_SCHEMA)
             db.execute("SELECT 1 FROM articles LIMIT 1").fetchone()
             db.execute("SELECT 1 FROM passages_fts LIMIT 1").fetchone()
+            db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.passages_vocab USING fts5vocab(main, passages_fts, row)")
         except sqlite3.DatabaseError as exc:
             raise CorruptIndex(
                 f"{path} is not a readable SQLite database ({exc}). Rebuild the index: move the "
@@ -603,6 +604,15 @@ class Store:
                 [*args, match, k] if filters else [match, k],
             ).fetchall()
         return [(int(row[0]), -float(row[1])) for row in rows]
+
+    def term_shares(self, stems: Sequence[str]) -> dict[str, float]:
+        """The share of passages that hold each term, as FTS5 indexed it (lower case, Porter stem)."""
+        total = self._vectors.ntotal
+        if not stems or not total:
+            return {}
+        with self._db_lock:
+            rows = self._select_in("SELECT term, doc FROM temp.passages_vocab WHERE term IN ({})", list(stems))
+        return {row[0]: row[1] / total for row in rows}
 
     def passages(self, keys: Sequence[int]) -> dict[int, StoredPassage]:
         """The stored passages (with their articles) for the given keys."""

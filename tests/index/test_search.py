@@ -72,3 +72,14 @@ def test_rrf_rewards_agreement() -> None:
     fused = reciprocal_rank_fusion([[1, 2, 3], [3, 4, 1]])
     assert [key for key, _ in fused][:2] == [1, 3]
     assert fused[0][1] == pytest.approx(1 / 61 + 1 / 63)
+
+
+def test_terms_most_passages_hold_are_left_out_while_a_rarer_one_remains(built_index: Path) -> None:
+    with Store.open(built_index) as store:
+        total = store.vector_count()
+        shares = store.term_shares(["the", "said", "quillwort", "nosuchterm"])
+        quillwort = store.db.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH 'quillwort'").fetchone()[0]
+    assert shares["quillwort"] == quillwort / total and "nosuchterm" not in shares
+    assert 0 < shares["quillwort"] < shares["the"] <= 1
+    assert keyword_query("What did officials say about the quillwort?", {"offici": 0.6, "say": 0.3, "quillwort": 0.01}) == '"quillwort"'
+    assert keyword_query("officials", {"offici": 0.6}) == '"officials"'
