@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import snowballstemmer
 
 from index.embedding import Embedder
 from index.search import Mode, QueryError, Searcher, keyword_query, reciprocal_rank_fusion
@@ -81,5 +82,7 @@ def test_terms_most_passages_hold_are_left_out_while_a_rarer_one_remains(built_i
         quillwort = store.db.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH 'quillwort'").fetchone()[0]
     assert shares["quillwort"] == quillwort / total and "nosuchterm" not in shares
     assert 0 < shares["quillwort"] < shares["the"] <= 1
-    assert keyword_query("What did officials say about the quillwort?", {"offici": 0.6, "say": 0.3, "quillwort": 0.01}) == '"quillwort"'
-    assert keyword_query("officials", {"offici": 0.6}) == '"officials"'
+    stem = snowballstemmer.stemmer("porter").stemWord
+    shares = {stem("officials"): 0.6, stem("say"): 0.3, stem("quillwort"): 0.01}
+    assert keyword_query("What did officials say about the quillwort?", shares) == '"quillwort"'
+    assert keyword_query("officials", shares) == '"officials"'
