@@ -23,7 +23,7 @@ RRF_K = 60
 DENSE_WEIGHT = 0.3
 # A term in more than this share of the passages adds little to BM25 but makes FTS5 score every
 # passage that holds it: leaving such terms out took keyword search at 17k Reuters passages from
-# p50 27 ms to 5 ms (bench/query.py's questions) with SQuAD dev recall@5 unchanged (see README).
+# p50 27 ms to 5 ms (questions made as in bench/query.py, machine under load).
 COMMON_TERM_SHARE = 0.1
 PRUNE_FROM = 10_000  # passages; below this FTS5 is fast anyway, and in a tiny index most terms are "common"
 _PORTER = snowballstemmer.stemmer("porter")
