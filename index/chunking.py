@@ -17,9 +17,12 @@ RUN_ON_WORDS = 250
 class ChunkingConfig:
     """Passage size in words; a passage never cuts a sentence (`_run_on_pieces` is the one exception)."""
 
-    max_words: int = 150
-    overlap_words: int = 30
-    paragraph_words: int = 100
+    # Tuned on SQuAD train (11 articles, 3,807 questions, hybrid recall@1/@5): 150/30/100 merged
+    # paragraphs and gave 0.724/0.912; whole paragraphs of up to 200 words (about MiniLM's
+    # 256-token window) gave 0.740/0.912, and 0.816/0.943 once the engine re-ranks them.
+    max_words: int = 200
+    overlap_words: int = 40
+    paragraph_words: int = 50
 
     def __post_init__(self) -> None:
         if self.max_words < 10:

@@ -100,6 +100,13 @@ def test_last_week_filters_by_the_reference_date(engine) -> None:
     assert all(h.article.date == dt.date(2024, 3, 13) for h in answer.hits)
 
 
+def test_a_year_with_no_articles_of_its_own_is_searched_as_words(engine) -> None:
+    answer = engine.answer("Which comet will pass closest to the Sun in 2031?", today=dt.date(2024, 3, 20))
+    assert (answer.time_frame.since, answer.time_frame.until) == (dt.date(2031, 1, 1), dt.date(2031, 12, 31))
+    assert not answer.abstained and "Kelvor-7" in answer.parts[0].text
+    check_citations(answer)
+
+
 def test_an_off_topic_question_abstains(engine) -> None:
     answer = engine.answer("What is the best recipe for lasagne?")
     assert answer.abstained and answer.parts == () and answer.citations == ()

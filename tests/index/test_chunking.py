@@ -66,10 +66,13 @@ def test_a_run_on_text_without_stops_is_cut_at_word_gaps() -> None:
     assert all(article.text[p.start:p.end] == p.text for p in passages)
 
 
-def test_default_passages_are_around_one_to_one_and_a_half_hundred_words() -> None:
+def test_default_passages_merge_short_paragraphs_and_end_with_them() -> None:
     article = make_article(" ".join([NEWS] * 20), path="x")
-    sizes = [len(p.text.split()) for p in chunk_article(article)]
-    assert all(100 <= n <= 150 for n in sizes[:-1])
+    passages = chunk_article(article)
+    assert all(50 <= len(p.text.split()) <= 200 for p in passages[:-1])
+    assert all(article.text.startswith("\n\n", p.end) for p in passages[:-1])
+    long_paragraph = make_article(" ".join([NEWS.replace("\n\n", " ")] * 20), path="x")
+    assert all(150 <= len(p.text.split()) <= 200 for p in chunk_article(long_paragraph)[:-1])
 
 
 def test_bad_chunking_settings_are_refused() -> None:
