@@ -15,7 +15,7 @@ import numpy as np
 from bot.evidence import Passage, Sentence, content_terms, gather, stems
 from bot.timeframe import TimeFrame, time_frame
 from index.embedding import Embedder
-from index.search import Hit, Mode, Searcher
+from index.search import Hit, Mode, QueryError, Searcher
 from index.store import Filters
 
 MAX_QUESTION_CHARS = 500
@@ -202,8 +202,11 @@ class AnswerEngine:
         return answer
 
     def _answer(self, question: str, query: str, frame: TimeFrame, mode: Mode, filters: Filters) -> Answer:
-        pool = self.searcher.search(query, k=self.config.pool, mode=mode, filters=filters)
-        query_vector = self.embedder.encode_query(query)  # cached by the search that encoded it
+        try:
+            pool = self.searcher.search(query, k=self.config.pool, mode=mode, filters=filters)
+        except QueryError:
+            pool = []
+        query_vector = self.embedder.encode_query(query)  # cached when the search encoded it
         ignore = stems(frame.phrase) if frame.phrase else set()
         if not pool and (filters.since or filters.until):
             # A date may say when something happened rather than when it was reported: with no

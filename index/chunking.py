@@ -17,9 +17,10 @@ RUN_ON_WORDS = 250
 class ChunkingConfig:
     """Passage size in words; a passage never cuts a sentence (`_run_on_pieces` is the one exception)."""
 
-    # Tuned on SQuAD train (11 articles, 3,807 questions, hybrid recall@1/@5): 150/30/100 merged
-    # paragraphs and gave 0.724/0.912; whole paragraphs of up to 200 words (about MiniLM's
-    # 256-token window) gave 0.740/0.912, and 0.816/0.943 once the engine re-ranks them.
+    # Tuned on SQuAD train (11 articles, 3,807 questions, hybrid recall@1/@5, dense weight 0.3):
+    # 150/30/100 merged paragraphs and gave 0.724/0.912; whole paragraphs of up to 200 words
+    # (about MiniLM's 256-token window) 0.739/0.915 (dense alone 0.582 -> 0.633); 120/30/1
+    # 0.735/0.906, 400/30/1 0.747/0.918 but past the model's window.
     max_words: int = 200
     overlap_words: int = 40
     paragraph_words: int = 50

@@ -14,7 +14,7 @@ from bot.answer import AnswerEngine, QuestionError, Turn
 from bot.cli import main
 from index.articles import make_article
 from index.ingest import ingest
-from index.search import Searcher
+from index.search import Mode, Searcher
 from index.store import Store
 
 ARTICLES = [
@@ -105,6 +105,11 @@ def test_a_year_with_no_articles_of_its_own_is_searched_as_words(engine) -> None
     assert (answer.time_frame.since, answer.time_frame.until) == (dt.date(2031, 1, 1), dt.date(2031, 12, 31))
     assert not answer.abstained and "Kelvor-7" in answer.parts[0].text
     check_citations(answer)
+
+
+def test_keyword_mode_abstains_on_a_question_of_stop_words(engine) -> None:
+    answer = engine.answer("What is it?", mode=Mode.KEYWORD)
+    assert answer.abstained and answer.hits == ()
 
 
 def test_an_off_topic_question_abstains(engine) -> None:
