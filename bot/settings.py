@@ -30,7 +30,7 @@ class Settings:
     passage_words: int = ChunkingConfig.max_words
     overlap_words: int = ChunkingConfig.overlap_words
     paragraph_words: int = ChunkingConfig.paragraph_words
-    batch_size: int = 16
+    batch_size: int = 8  # the fastest size for every backend in bench/encode.py
     commit_passages: int = 512
     log_level: str = "WARNING"
     telegram_bot_token: str | None = field(default=None, repr=False)

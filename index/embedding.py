@@ -121,7 +121,7 @@ class Embedder:
     def __init__(
         self,
         model: str = DEFAULT_MODEL,
-        batch_size: int = 16,
+        batch_size: int = 8,
         backend: str = AUTO,
         family: str | None = None,
         cache_dir: Path | None = None,
