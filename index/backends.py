@@ -149,7 +149,7 @@ class _GraphRunner:
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), 0), dtype=np.float32)
+        out: np.ndarray | None = None
         for first in range(0, len(order), batch_size):
             chosen = order[first : first + batch_size]
             encodings = self.tokenizer.encode_batch([texts[i] for i in chosen])
@@ -159,8 +159,8 @@ class _GraphRunner:
                 feeds["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64)
             hidden = self._hidden(feeds).astype(np.float32)
             pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
-            if out.shape[1] == 0:
-                out = np.zeros((len(texts), pooled.shape[1]), dtype=np.float32)
+            if out is None:
+                out = np.empty((len(texts), pooled.shape[1]), dtype=np.float32)
             out[chosen] = pooled
         return _unit(out)
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from index.articles import Article
 from index import vectors
+from index.articles import Article
 from index.backends import FAMILY, PRECISION, TORCH
 from index.chunking import Passage
 
@@ -344,7 +344,6 @@ class Store:
         """"float" or "int8": only backends of this family may add vectors (indexes made before
         backends were recorded hold torch fp32 vectors)."""
         return self.meta.get("vectors", "float")
-
 
     def _load_vectors(self, use_file: bool = True) -> None:
         """Read `vectors.faiss`, mend it against SQLite, then swap it in whole (searches running
