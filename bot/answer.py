@@ -4,6 +4,7 @@ cited `Answer`, or an honest abstention when the evidence is weak."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import threading
 from collections import OrderedDict
@@ -12,10 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot.evidence import Passage, Sentence, content_terms, gather, stems
+from bot.evidence import EncodedSentences, Passage, Sentence, content_terms, gather, stems
 from bot.timeframe import TimeFrame, time_frame
 from index.embedding import Embedder
 from index.search import Hit, Mode, QueryError, Searcher
+from index.sentences import Sentence as Span, split_sentences
 from index.store import Filters
 
 MAX_QUESTION_CHARS = 500
@@ -23,6 +25,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _CONNECTIVE = re.compile(r"^\s*(?:and|but|so|also|then|what about|how about|what of|and what)\b", re.IGNORECASE)
 _PRONOUN = re.compile(r"\b(?:it|its|they|them|their|he|him|his|she|her|this|these|those)\b", re.IGNORECASE)
 MAX_QUERY_CHARS = 400
+
+log = logging.getLogger(__name__)
 
 
 class QuestionError(ValueError):
@@ -165,6 +169,33 @@ class AnswerEngine:
         self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
+        self._told_repair = False
+
+    def _pool_sentences(self, hits: list[Hit]) -> EncodedSentences:
+        """Each hit's sentences with their vectors: stored at ingest, so only the question is
+        encoded; passages indexed before that are split and encoded here."""
+        stored = self.searcher.store.sentence_vectors([hit.key for hit in hits])
+        pieces: EncodedSentences = []
+        missing: dict[int, list[Span]] = {}
+        for n, hit in enumerate(hits):
+            first = hit.passage.start
+            rows = stored.get(hit.key)
+            if rows:
+                pieces.append([(Span(r.start, r.end, hit.passage.text[r.start - first : r.end - first]), r.vector)
+                               for r in rows])
+            else:
+                pieces.append([])
+                missing[n] = split_sentences(hit.passage.text, offset=first)
+        texts = [s.text for spans in missing.values() for s in spans]
+        if texts and not self._told_repair:
+            self._told_repair = True
+            log.warning("some passages have no stored sentence vectors (indexed by an older newsbot), so answers "
+                        "encode them: `newsbot index repair` adds them and makes answers faster")
+        if texts:
+            encoded = dict(zip(texts, self._encode_sentences(texts)))
+            for n, spans in missing.items():
+                pieces[n] = [(s, encoded[s.text]) for s in spans]
+        return pieces
 
     def _encode_sentences(self, texts: list[str]) -> np.ndarray:
         """Sentence vectors, remembered across questions (the same passages come back often);
@@ -214,7 +245,7 @@ class AnswerEngine:
             pool = self.searcher.search(query, k=self.config.pool, mode=mode, filters=Filters(sources=filters.sources),
                                         query_vector=query_vector)
             ignore = set()
-        passages = gather(query, query_vector, pool, self._encode_sentences, ignore)[: self.config.passages]
+        passages = gather(query, query_vector, pool, self._pool_sentences, ignore)[: self.config.passages]
         hits = [p.hit for p in passages]
         candidates = self._candidates(passages, frame)
         chosen = self._choose(candidates)

@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("--source", help="remove every article from this source or file path")
     stats = index_commands.add_parser("stats", parents=[common], help="counts, size on disk and model")
     stats.add_argument("--json", action="store_true", help="one JSON object")
-    index_commands.add_parser("repair", parents=[common], help="rebuild vectors.faiss from the database")
+    index_commands.add_parser("repair", parents=[common],
+                              help="rebuild vectors.faiss from the database and add missing sentence vectors")
 
     ask = commands.add_parser("ask", parents=[common], help="answer one question, with sources")
     ask.add_argument("question")
@@ -178,11 +179,15 @@ def cmd_index_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_index_repair(args: argparse.Namespace, settings: Settings) -> int:
+    from index.ingest import add_missing_sentences
     from index.store import Store
 
     with Store.open(settings.index_dir, writable=True, repair=True) as store:
         count = store.repair()
-    print(f"vectors: {count}")
+    store, embedder = _open_store(settings, writable=True)
+    with store:
+        sentences = add_missing_sentences(store, embedder)
+    print(f"vectors: {count}\npassages given sentence vectors: {sentences}")
     return EXIT_OK
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import snowballstemmer
 
 from index.search import STOP_WORDS, Hit
-from index.sentences import split_sentences
+from index.sentences import Sentence as Span
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STEMMER = snowballstemmer.stemmer("english")
@@ -74,22 +74,26 @@ class Passage:
     score: float
 
 
+EncodedSentences = list[list[tuple[Span, np.ndarray]]]
+
+
 def gather(
     query: str,
     vector: np.ndarray,
     hits: list[Hit],
-    encode: Callable[[list[str]], np.ndarray],
+    sentences_of: Callable[[list[Hit]], EncodedSentences],
     ignore: set[str] = frozenset(),
     weights: RerankWeights = RerankWeights(),
 ) -> list[Passage]:
-    """The hits with their sentences' evidence, best passage first. A stem weighs log(1 + n / (1 + df))
-    over the n distinct pooled sentences, so words shared by the whole pool count little."""
-    split = [split_sentences(hit.passage.text, offset=hit.passage.start) for hit in hits]
-    distinct = {(hit.article.id, s.start): s.text for hit, ss in zip(hits, split) for s in ss}
+    """The hits with their sentences' evidence, best passage first; `sentences_of` gives each hit's
+    sentences with their vectors. A stem weighs log(1 + n / (1 + df)) over the n distinct pooled
+    sentences, so words shared by the whole pool count little."""
+    pieces = sentences_of(hits)
+    distinct = {(hit.article.id, s.start): s.text for hit, ss in zip(hits, pieces) for s, _ in ss}
     if not distinct:
         return [Passage(hit, (), 0.0) for hit in hits]
     texts = list(dict.fromkeys(distinct.values()))
-    vectors = dict(zip(texts, encode(texts)))
+    vectors = {s.text: v for ss in pieces for s, v in ss}
     sentence_stems = {text: stems(text) for text in texts}
     terms = stems(query) - ignore
     n = len(distinct)
@@ -102,11 +106,11 @@ def gather(
 
     floor = min((h.similarity for h in hits if h.similarity is not None), default=0.0)
     passages = []
-    for hit, pieces in zip(hits, split):
+    for hit, encoded in zip(hits, pieces):
         sentences = tuple(
             Sentence(hit, s.text, s.start, s.end, float(vectors[s.text] @ vector), share(sentence_stems[s.text]),
                      vectors[s.text])
-            for s in pieces
+            for s, _ in encoded
         )
         if not sentences:
             passages.append(Passage(hit, (), 0.0))

@@ -1,19 +1,22 @@
-"""Add articles to an index: skip what is already there, chunk, embed in batches, commit in steps."""
+"""Add articles to an index: skip what is already there, chunk, embed passages and their sentences
+in batches, commit in steps."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from queue import Empty, Queue
 from dataclasses import dataclass, field
+from queue import Empty, Queue
 
+import numpy as np
 from tqdm import tqdm
 
 from index.articles import Article, LoadProblem
 from index.chunking import ChunkingConfig, Passage, chunk_article
 from index.embedding import Embedder
-from index.store import Store
+from index.sentences import Sentence, split_sentences
+from index.store import SentenceVector, Store
 
 COMMIT_PASSAGES = 512
 
@@ -76,7 +79,8 @@ def ingest(
 ) -> IngestReport:
     """Index new and changed articles. Each step of about `commit_every` passages is one
     transaction, so a failure or kill loses at most the step under way, never indexed data.
-    Chunking runs in a thread ahead of the encoder, so the model never waits for it."""
+    Chunking and sentence splitting run in a thread ahead of the encoder, so the model never waits
+    for them. Sentence vectors are stored so that answering only has to encode the question."""
     started = time.perf_counter()
     report = IngestReport()
     todo = plan(store, items, report)
@@ -89,7 +93,15 @@ def ingest(
     return report
 
 
-Step = list[tuple[Article, list[str], list[Passage]]]
+@dataclass(frozen=True)
+class _Chunked:
+    article: Article
+    replaced: list[str]
+    passages: list[Passage]
+    sentences: list[list[Sentence]]
+
+
+Step = list[_Chunked]
 
 
 def _steps(todo: list[tuple[Article, list[str]]], chunking: ChunkingConfig, commit_every: int) -> Iterator[Step]:
@@ -98,7 +110,8 @@ def _steps(todo: list[tuple[Article, list[str]]], chunking: ChunkingConfig, comm
     waiting = 0
     for article, replaced in todo:
         passages = chunk_article(article, chunking)
-        step.append((article, replaced, passages))
+        sentences = [split_sentences(p.text, offset=p.start) for p in passages]
+        step.append(_Chunked(article, replaced, passages, sentences))
         waiting += len(passages)
         if waiting >= commit_every:
             yield step
@@ -140,17 +153,37 @@ def _prefetched(steps: Iterator[Step], depth: int = 2) -> Iterator[Step]:
 
 
 def _commit(store: Store, embedder: Embedder, step: Step, report: IngestReport) -> None:
-    passages = [p for _, _, ps in step for p in ps]
-    vectors = embedder.encode([p.text for p in passages])
+    """Encode a step's passages and sentences in one call (each distinct text once) and write it."""
+    passages = [p for item in step for p in item.passages]
+    split = [ss for item in step for ss in item.sentences]
+    texts = list(dict.fromkeys([p.text for p in passages] + [s.text for ss in split for s in ss]))
+    encoded = dict(zip(texts, embedder.encode(texts)))
     store.write(
-        [article for article, _, _ in step],
+        [item.article for item in step],
         passages,
-        vectors,
-        replace=[old for _, replaced, _ in step for old in replaced],
+        np.vstack([encoded[p.text] for p in passages]) if passages else np.zeros((0, store.dimension), np.float32),
+        replace=[old for item in step for old in item.replaced],
+        sentences=[[SentenceVector(s.start, s.end, encoded[s.text]) for s in ss] for ss in split],
     )
-    for _, replaced, _ in step:
-        if replaced:
+    for item in step:
+        if item.replaced:
             report.updated += 1
         else:
             report.added += 1
     report.passages += len(passages)
+
+
+def add_missing_sentences(store: Store, embedder: Embedder, step: int = COMMIT_PASSAGES) -> int:
+    """Encode and store the sentences of passages indexed before sentence vectors were kept, a
+    transaction per step; returns the number of passages done."""
+    done = 0
+    while todo := store.passages_without_sentences(step):
+        split = {key: split_sentences(p.text, offset=p.start) for key, p in todo}
+        texts = list(dict.fromkeys(s.text for spans in split.values() for s in spans))
+        encoded = dict(zip(texts, embedder.encode(texts)))
+        store.write_sentences({key: [SentenceVector(s.start, s.end, encoded[s.text]) for s in spans]
+                               for key, spans in split.items() if spans})
+        done += len(todo)
+        if not texts:
+            break
+    return done

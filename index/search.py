@@ -45,13 +45,14 @@ class Mode(str, Enum):
 
 @dataclass(frozen=True)
 class Hit:
-    """A retrieved passage with its article; `score` is the mode's own (RRF for hybrid);
-    `similarity` is the passage's cosine to the query when dense search returned it."""
+    """A retrieved passage with its article and store key; `score` is the mode's own (RRF for
+    hybrid); `similarity` is the passage's cosine to the query when dense search returned it."""
 
     passage: Passage
     article: Article
     score: float
     rank: int
+    key: int
     dense_rank: int | None = None
     keyword_rank: int | None = None
     similarity: float | None = None
@@ -153,6 +154,7 @@ class Searcher:
                 article=stored[key].article,
                 score=score,
                 rank=rank,
+                key=key,
                 dense_rank=dense_ranks.get(key),
                 keyword_rank=keyword_ranks.get(key),
                 similarity=similarities.get(key),

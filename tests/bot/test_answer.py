@@ -154,3 +154,51 @@ def test_chat_through_a_pipe(built_index: Path) -> None:
     assert "/sources" in out and "> What did the botanists find?" in out
     assert "quillwort" in out.split("> where?")[0]
     assert "#1 " in out and "no words" in out and "not reached" not in out
+
+
+class _CountingEmbedder:
+    """The shared model, remembering every text it encodes for the engine."""
+
+    def __init__(self, embedder) -> None:
+        self._embedder = embedder
+        self.encoded: list[str] = []
+
+    def __getattr__(self, name):
+        return getattr(self._embedder, name)
+
+    def encode_queries(self, texts):
+        self.encoded.extend(texts)
+        return self._embedder.encode_queries(texts)
+
+
+def test_only_the_question_is_encoded_and_older_indexes_answer_alike(tmp_path, embedder, capsys):
+    """Sentence vectors come from the index; an index without them (made before they were
+    stored) gives the same answers by encoding the sentences itself, until `index repair` adds them."""
+    directory = tmp_path / "index"
+    articles = [make_article(text, path=f"fixture/{i}.txt", title=title, date=dt.date.fromisoformat(day))
+                for i, (day, title, text) in enumerate(ARTICLES)]
+    with Store.open(directory, model=embedder.name, dimension=embedder.dimension, writable=True) as store:
+        ingest(store, embedder, articles)
+    questions = ["Who will the Marlow bridge be named after?", "What did the Kelvor astronomers find?",
+                 "How many shops does the bakery chain have?"]
+    counting = _CountingEmbedder(embedder)
+    with Store.open(directory) as store:
+        engine = AnswerEngine(Searcher(store, counting))
+        stored = [engine.answer(q, today=dt.date(2024, 4, 1)) for q in questions]
+    assert set(counting.encoded) <= set(questions)
+    with Store.open(directory, writable=True) as store:
+        store.db.execute("DELETE FROM sentences")
+    counting = _CountingEmbedder(embedder)
+    with Store.open(directory) as store:
+        engine = AnswerEngine(Searcher(store, counting))
+        fresh = [engine.answer(q, today=dt.date(2024, 4, 1)) for q in questions]
+    assert len(counting.encoded) > len(questions)
+    for old, new in zip(stored, fresh):
+        assert not old.abstained and old.text == new.text and old.citations == new.citations
+        assert old.confidence == pytest.approx(new.confidence, abs=1e-3)
+    assert main(["index", "repair", "--index", str(directory)]) == 0
+    assert "passages given sentence vectors: 6" in capsys.readouterr().out
+    counting = _CountingEmbedder(embedder)
+    with Store.open(directory) as store:
+        AnswerEngine(Searcher(store, counting)).answer(questions[0], today=dt.date(2024, 4, 1))
+    assert counting.encoded in ([], questions[:1])
