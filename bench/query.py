@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import faiss
@@ -36,7 +36,7 @@ from index.chunking import Passage
 from index.embedding import Embedder
 from index.search import Mode, Searcher
 from index.sentences import split_sentences
-from index.store import Store
+from index.store import SentenceVector, Store
 
 NOISE = 0.33
 MODES = (Mode.HYBRID, Mode.DENSE, Mode.KEYWORD)
@@ -53,12 +53,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def source_passages(directory: Path) -> tuple[dict, list[tuple[str, str, np.ndarray]]]:
-    """The source index's meta and its (title, passage text, vector) rows."""
+@dataclass(frozen=True)
+class SourcePassage:
+    title: str
+    text: str
+    vector: np.ndarray
+    sentences: list[SentenceVector]  # offsets within `text`
+
+
+def source_passages(directory: Path) -> tuple[dict, list[SourcePassage]]:
+    """The source index's meta and its passages with their vectors and sentence vectors."""
     with Store.open(directory) as store:
         rows = store.db.execute(
-            "SELECT a.title, p.text, p.vector FROM passages p JOIN articles a ON a.id = p.article_id ORDER BY p.rowid")
-        return dict(store.meta), [(r[0], r[1], np.frombuffer(r[2], dtype=np.float32)) for r in rows]
+            "SELECT p.rowid, a.title, p.text, p.vector, p.start_char FROM passages p"
+            " JOIN articles a ON a.id = p.article_id ORDER BY p.rowid").fetchall()
+        sentences = store.sentence_vectors([r[0] for r in rows])
+        meta = dict(store.meta)
+    if len(sentences) < len(rows):
+        sys.exit(f"{directory}: {len(rows) - len(sentences)} passages have no sentence vectors; "
+                 f"run `newsbot index repair --index {directory}` first")
+    return meta, [SourcePassage(r[1], r[2], np.frombuffer(r[3], dtype=np.float32),
+                                [SentenceVector(s.start - r[4], s.end - r[4], s.vector) for s in sentences[r[0]]])
+                  for r in rows]
 
 
 def fresh(vector: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -67,21 +83,22 @@ def fresh(vector: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def build(directory: Path, meta: dict, rows, size: int, rng: np.random.Generator) -> np.ndarray:
-    """An index of `size` passages from `rows` (copies after the first get fresh vectors); returns
-    the vectors in insertion order."""
+    """An index of `size` passages from `rows` (copies after the first get fresh vectors; sentence
+    vectors are copied as they are); returns the passage vectors in insertion order."""
     all_vectors = np.zeros((size, int(meta["dimension"])), dtype=np.float32)
     with Store.open(directory, model=meta["model"], dimension=int(meta["dimension"]),
                     backend=meta.get("backend"), writable=True) as store:
         for first in range(0, size, 10_000):
-            articles, passages = [], []
+            articles, passages, sentences = [], [], []
             for n in range(first, min(size, first + 10_000)):
-                title, text, vector = rows[n % len(rows)]
-                article = replace(make_article(text, path=f"/bench/{n}.txt", title=title, article_id=f"copy-{n}"),
-                                  content_hash=f"copy-{n}")
+                row = rows[n % len(rows)]
+                article = replace(make_article(row.text, path=f"/bench/{n}.txt", title=row.title,
+                                               article_id=f"copy-{n}"), content_hash=f"copy-{n}")
                 articles.append(article)
                 passages.append(Passage(f"copy-{n}:0", article.id, 0, 0, len(article.text), article.text))
-                all_vectors[n] = vector if n < len(rows) else fresh(vector, rng)
-            store.write(articles, passages, all_vectors[first : first + len(articles)])
+                sentences.append(row.sentences)
+                all_vectors[n] = row.vector if n < len(rows) else fresh(row.vector, rng)
+            store.write(articles, passages, all_vectors[first : first + len(articles)], sentences=sentences)
             say(f"  {first + len(articles):,}/{size:,} passages written")
         started = time.perf_counter()
         store.flush()
@@ -151,7 +168,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> None:
     say(f"{len(rows):,} source passages from {args.source}")
     rng = np.random.default_rng(0)
     picked = random.Random(0).sample(range(len(rows)), min(args.questions, len(rows)))
-    questions = list(dict.fromkeys(question_of(rows[i][1]) for i in picked))
+    questions = list(dict.fromkeys(question_of(rows[i].text) for i in picked))
     query_vectors = Embedder(meta["model"]).encode_queries(questions)
     table = []
     for size in [int(s) for s in args.sizes.split(",")]:

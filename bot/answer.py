@@ -187,11 +187,11 @@ class AnswerEngine:
                 pieces.append([])
                 missing[n] = split_sentences(hit.passage.text, offset=first)
         texts = [s.text for spans in missing.values() for s in spans]
-        if texts and not self._told_repair:
-            self._told_repair = True
-            log.warning("some passages have no stored sentence vectors (indexed by an older newsbot), so answers "
-                        "encode them: `newsbot index repair` adds them and makes answers faster")
         if texts:
+            if not self._told_repair:
+                self._told_repair = True
+                log.warning("some passages have no stored sentence vectors (indexed by an older newsbot), so "
+                            "answers encode them: `newsbot index repair` adds them and makes answers faster")
             encoded = dict(zip(texts, self._encode_sentences(texts)))
             for n, spans in missing.items():
                 pieces[n] = [(s, encoded[s.text]) for s in spans]
@@ -245,7 +245,7 @@ class AnswerEngine:
             pool = self.searcher.search(query, k=self.config.pool, mode=mode, filters=Filters(sources=filters.sources),
                                         query_vector=query_vector)
             ignore = set()
-        passages = gather(query, query_vector, pool, self._pool_sentences, ignore)[: self.config.passages]
+        passages = gather(query, query_vector, pool, self._pool_sentences(pool), ignore)[: self.config.passages]
         hits = [p.hit for p in passages]
         candidates = self._candidates(passages, frame)
         chosen = self._choose(candidates)

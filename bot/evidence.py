@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -81,14 +80,13 @@ def gather(
     query: str,
     vector: np.ndarray,
     hits: list[Hit],
-    sentences_of: Callable[[list[Hit]], EncodedSentences],
+    pieces: EncodedSentences,
     ignore: set[str] = frozenset(),
     weights: RerankWeights = RerankWeights(),
 ) -> list[Passage]:
-    """The hits with their sentences' evidence, best passage first; `sentences_of` gives each hit's
-    sentences with their vectors. A stem weighs log(1 + n / (1 + df)) over the n distinct pooled
+    """The hits with their sentences' evidence, best passage first; `pieces[i]` holds the sentences
+    of `hits[i]` with their vectors. A stem weighs log(1 + n / (1 + df)) over the n distinct pooled
     sentences, so words shared by the whole pool count little."""
-    pieces = sentences_of(hits)
     distinct = {(hit.article.id, s.start): s.text for hit, ss in zip(hits, pieces) for s, _ in ss}
     if not distinct:
         return [Passage(hit, (), 0.0) for hit in hits]
