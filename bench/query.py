@@ -11,7 +11,9 @@ with a fresh vector (the original plus Gaussian noise, renormalised; cosine ~0.9
 copies are distinct points. Questions are the first sentence (12 words) of sampled source passages.
 Latency is `AnswerEngine.answer` wall time, process warm, no question asked twice. Start-up is the
 wall time of `newsbot ask` in a new process. Recall@10 compares the index type newsbot picks for
-the size (and HNSW M=32/efSearch 128 with `--hnsw`) with exact search on the same vectors.
+the size, made by `vectors.empty` and filled on all cores as the store does, with exact search on
+the same vectors, one query at a time on one thread; an HNSW graph is searched at half, once and
+twice newsbot's efSearch, and its row notes the build time and memory.
 """
 
 from __future__ import annotations
@@ -47,7 +49,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("source", type=Path, help="an index built by `newsbot index add`")
     parser.add_argument("--sizes", default="10000,100000", help="passage counts (default 10000,100000)")
     parser.add_argument("--questions", type=positive_int, default=200)
-    parser.add_argument("--hnsw", action="store_true", help="also measure HNSW (slow to build at 1M)")
     parser.add_argument("--workdir", type=Path, help="build the indexes here (default: a temp dir, deleted)")
     parser.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     return parser.parse_args(argv)
@@ -117,32 +118,32 @@ def startup_seconds(directory: Path, question: str) -> float:
     return time.perf_counter() - started
 
 
-def recall_rows(size: int, data: np.ndarray, queries: np.ndarray, hnsw: bool) -> list[tuple[str, ...]]:
-    """Recall@10 and per-query time of the index types against exact search."""
+def recall_rows(size: int, data: np.ndarray, queries: np.ndarray) -> list[tuple[str, ...]]:
+    """Recall@10 and per-query time against exact search of the index type newsbot picks for `size`."""
     exact = faiss.IndexFlatIP(data.shape[1])
     exact.add(data)
     truth = exact.search(queries, 10)[1]
-    kinds = {"exact (flat)": exact}
+    kinds = {"exact (flat)": (exact, None, "")}
     kind = vectors.kind_for(size)
     if kind != vectors.FLAT:
-        sample = data[np.random.default_rng(0).choice(len(data), min(len(data), vectors.TRAIN_SAMPLE), replace=False)]
-        ivf = vectors.empty(data.shape[1], kind, sample)
+        def resident_gib() -> float:
+            with open("/proc/self/status") as status:
+                return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 2**20
+        before, started = resident_gib(), time.perf_counter()
+        index = vectors.empty(data.shape[1], kind)
         with vectors.threads():
-            ivf.add_with_ids(data, np.arange(len(data), dtype=np.int64))
-        kinds[f"{kind} nprobe {faiss.extract_index_ivf(ivf).nprobe}"] = ivf
-    if hnsw:
-        graph = faiss.IndexHNSWFlat(data.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
-        with vectors.threads():
-            graph.add(data)
-        graph.hnsw.efSearch = 128
-        kinds["HNSW32 efSearch 128"] = graph
+            cores = faiss.omp_get_max_threads()
+            index.add_with_ids(data, np.arange(len(data), dtype=np.int64))
+        note = f"built in {time.perf_counter() - started:.0f} s on {cores} threads, {resident_gib() - before:.2f} GiB"
+        for ef in (vectors.EF_SEARCH // 2, vectors.EF_SEARCH, vectors.EF_SEARCH * 2):
+            kinds[f"{kind} efSearch {ef}"] = (index, faiss.SearchParametersHNSW(efSearch=ef), note)
     rows = []
-    for name, index in kinds.items():
+    for name, (index, params, note) in kinds.items():
         started = time.perf_counter()
-        found = np.vstack([index.search(q.reshape(1, -1), 10)[1] for q in queries])
+        found = np.vstack([index.search(q.reshape(1, -1), 10, params=params)[1] for q in queries])
         per_query = (time.perf_counter() - started) * 1000 / len(queries)
         recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)])
-        rows.append((f"{size:,}", f"faiss {name}", f"recall@10 {recall:.3f}", f"{per_query:.2f} ms/query", "", ""))
+        rows.append((f"{size:,}", f"faiss {name}", f"recall@10 {recall:.3f}", f"{per_query:.2f} ms/query", "", note))
     return rows
 
 
@@ -164,7 +165,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> None:
             table.append((f"{size:,}", f"answer, {mode}", f"p50 {p50:.1f} ms", f"p95 {p95:.1f} ms",
                           f"p99 {p99:.1f} ms", f"{len(times)} questions"))
         table.append((f"{size:,}", "start-up", f"{startup:.2f} s", "", "", "`newsbot ask` in a new process"))
-        table += recall_rows(size, data, query_vectors, args.hnsw)
+        table += recall_rows(size, data, query_vectors)
         shutil.rmtree(directory, ignore_errors=True)
     facts = machine_facts() + [("source", f"{args.source}: {len(rows):,} passages, model {meta['model']}, "
                                           f"backend {meta.get('backend', 'torch')}")]
