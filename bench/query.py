@@ -6,12 +6,16 @@ Run by hand from the project root (never in CI), on an index built by `newsbot i
     .venv/bin/newsbot index add ../shared/data/news/reuters21578.jsonl --index /tmp/reuters
     .venv/bin/python bench/query.py /tmp/reuters --sizes 10000,100000,1000000
 
+The source index must hold sentence vectors (made by this version, or `newsbot index repair`).
+
 Each size is a new index of that many passages: the source index's passages repeated, every copy
 with a fresh vector (the original plus Gaussian noise, renormalised; cosine ~0.95 with it) so
 copies are distinct points. Questions are the first sentence (12 words) of sampled source passages.
 Latency is `AnswerEngine.answer` wall time, process warm, no question asked twice. Start-up is the
-wall time of `newsbot ask` in a new process. Recall@10 compares the index type newsbot picks for
-the size (and HNSW M=32/efSearch 128 with `--hnsw`) with exact search on the same vectors.
+wall time of `newsbot ask` in a new process. Recall@10 compares the FAISS copy the store built for
+the size (read back from its `vectors.faiss`) with exact search on the same vectors, for the
+benchmark's question vectors, one query at a time on one thread; an HNSW graph is searched at half,
+once and twice newsbot's efSearch, and its row notes the build time and file size.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from index.chunking import Passage
 from index.embedding import Embedder
 from index.search import Mode, Searcher
 from index.sentences import split_sentences
-from index.store import SentenceVector, Store
+from index.store import VECTORS_FILE, SentenceVector, Store
 
 NOISE = 0.33
 MODES = (Mode.HYBRID, Mode.DENSE, Mode.KEYWORD)
@@ -47,7 +51,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("source", type=Path, help="an index built by `newsbot index add`")
     parser.add_argument("--sizes", default="10000,100000", help="passage counts (default 10000,100000)")
     parser.add_argument("--questions", type=positive_int, default=200)
-    parser.add_argument("--hnsw", action="store_true", help="also measure HNSW (slow to build at 1M)")
     parser.add_argument("--workdir", type=Path, help="build the indexes here (default: a temp dir, deleted)")
     parser.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     return parser.parse_args(argv)
@@ -84,7 +87,8 @@ def fresh(vector: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def build(directory: Path, meta: dict, rows, size: int, rng: np.random.Generator) -> np.ndarray:
     """An index of `size` passages from `rows` (copies after the first get fresh vectors; sentence
-    vectors are copied as they are); returns the passage vectors in insertion order."""
+    vectors are copied as they are); returns the passage vectors in insertion order (passage key
+    n + 1 is row n) and the seconds the FAISS copy took to build and save."""
     all_vectors = np.zeros((size, int(meta["dimension"])), dtype=np.float32)
     with Store.open(directory, model=meta["model"], dimension=int(meta["dimension"]),
                     backend=meta.get("backend"), writable=True) as store:
@@ -102,8 +106,9 @@ def build(directory: Path, meta: dict, rows, size: int, rng: np.random.Generator
             say(f"  {first + len(articles):,}/{size:,} passages written")
         started = time.perf_counter()
         store.flush()
-        say(f"  FAISS {store.stats().faiss_index} saved in {time.perf_counter() - started:.1f} s")
-    return all_vectors
+        built_s = time.perf_counter() - started
+        say(f"  FAISS {store.stats().faiss_index} saved in {built_s:.1f} s")
+    return all_vectors, built_s
 
 
 def question_of(text: str) -> str:
@@ -134,32 +139,32 @@ def startup_seconds(directory: Path, question: str) -> float:
     return time.perf_counter() - started
 
 
-def recall_rows(size: int, data: np.ndarray, queries: np.ndarray, hnsw: bool) -> list[tuple[str, ...]]:
-    """Recall@10 and per-query time of the index types against exact search."""
+def recall_rows(size: int, directory: Path, built_s: float, data: np.ndarray,
+                queries: np.ndarray) -> list[tuple[str, ...]]:
+    """Recall@10 and per-query time, against exact search, of the FAISS copy the store built for
+    `size` passages (an HNSW graph at half, once and twice newsbot's efSearch)."""
     exact = faiss.IndexFlatIP(data.shape[1])
     exact.add(data)
     truth = exact.search(queries, 10)[1]
-    kinds = {"exact (flat)": exact}
-    kind = vectors.kind_for(size)
-    if kind != vectors.FLAT:
-        sample = data[np.random.default_rng(0).choice(len(data), min(len(data), vectors.TRAIN_SAMPLE), replace=False)]
-        ivf = vectors.empty(data.shape[1], kind, sample)
-        with vectors.threads():
-            ivf.add_with_ids(data, np.arange(len(data), dtype=np.int64))
-        kinds[f"{kind} nprobe {faiss.extract_index_ivf(ivf).nprobe}"] = ivf
-    if hnsw:
-        graph = faiss.IndexHNSWFlat(data.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
-        with vectors.threads():
-            graph.add(data)
-        graph.hnsw.efSearch = 128
-        kinds["HNSW32 efSearch 128"] = graph
+    path = directory / VECTORS_FILE
+    index = faiss.read_index(str(path))
+    vectors.tune(index)
+    kind = vectors.describe(index)
+    note = f"built and saved in {built_s:.0f} s, {path.stat().st_size / 2**30:.2f} GiB file"
+    kinds = {"exact (flat)": (exact, None, 0, "")}
+    if kind == vectors.FLAT:
+        kinds[f"{kind} (newsbot)"] = (index, None, 1, note)
+    else:
+        for ef in (vectors.EF_SEARCH // 2, vectors.EF_SEARCH, vectors.EF_SEARCH * 2):
+            kinds[f"{kind} efSearch {ef}"] = (index, faiss.SearchParametersHNSW(efSearch=ef), 1, note)
     rows = []
-    for name, index in kinds.items():
+    for name, (searched, params, first_key, row_note) in kinds.items():
         started = time.perf_counter()
-        found = np.vstack([index.search(q.reshape(1, -1), 10)[1] for q in queries])
+        found = np.vstack([searched.search(q.reshape(1, -1), 10, params=params)[1] for q in queries]) - first_key
         per_query = (time.perf_counter() - started) * 1000 / len(queries)
         recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)])
-        rows.append((f"{size:,}", f"faiss {name}", f"recall@10 {recall:.3f}", f"{per_query:.2f} ms/query", "", ""))
+        rows.append((f"{size:,}", f"faiss {name}", f"recall@10 {recall:.3f}", f"{per_query:.2f} ms/query", "",
+                     row_note))
     return rows
 
 
@@ -174,14 +179,14 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> None:
     for size in [int(s) for s in args.sizes.split(",")]:
         say(f"size {size:,}: building")
         directory = workdir / f"index-{size}"
-        data = build(directory, meta, rows, size, rng)
+        data, built_s = build(directory, meta, rows, size, rng)
         startup = startup_seconds(directory, questions[0])
         for mode, times in latencies(directory, meta, questions).items():
             p50, p95, p99 = np.percentile(times, [50, 95, 99])
             table.append((f"{size:,}", f"answer, {mode}", f"p50 {p50:.1f} ms", f"p95 {p95:.1f} ms",
                           f"p99 {p99:.1f} ms", f"{len(times)} questions"))
         table.append((f"{size:,}", "start-up", f"{startup:.2f} s", "", "", "`newsbot ask` in a new process"))
-        table += recall_rows(size, data, query_vectors, args.hnsw)
+        table += recall_rows(size, directory, built_s, data, query_vectors)
         shutil.rmtree(directory, ignore_errors=True)
     facts = machine_facts() + [("source", f"{args.source}: {len(rows):,} passages, model {meta['model']}, "
                                           f"backend {meta.get('backend', 'torch')}")]

@@ -4,6 +4,8 @@ SQLite is the source of truth: it holds articles, passages (with their vectors),
 their sentences (for the answer engine) and the FTS5 table, and every change is one transaction. `vectors.faiss` is a fast copy of the vectors, saved by
 write-then-rename; at open its ids are compared with SQLite's and any difference (a process killed
 between the two writes) is mended from the stored vectors, so a reader never sees a half state.
+An HNSW copy cannot remove vectors: the ids it holds that SQLite lacks are its tombstones, found
+again at every open, left out of every search, and dropped when the copy is rebuilt.
 """
 
 from __future__ import annotations
@@ -227,6 +229,7 @@ class Store:
         self.writable = writable
         self._lock_handle = None
         self._vectors: faiss.Index | None = None
+        self._tombstones = vectors.NO_TOMBSTONES
         self._dirty = False
         self._db_lock = threading.RLock()
         self._log_ready = False
@@ -382,31 +385,44 @@ class Store:
                 raise CorruptIndex(f"{path} has dimension {index.d}, {META_FILE} says {self.dimension}")
         else:
             index = vectors.empty(self.dimension)
-        changed = self._reconcile(index)
-        self._vectors = index
+        changed, tombstones = self._reconcile(index)
+        self._vectors, self._tombstones = index, tombstones
         if changed:
             self._dirty = True
             if self.writable:
                 self.flush()
 
     def _faiss_ids(self) -> np.ndarray:
-        return vectors.ids(self._vectors)
+        """The live ids of the FAISS copy (tombstones left out)."""
+        return self._tombstones.exclude(vectors.ids(self._vectors))
 
-    def _reconcile(self, index: faiss.Index) -> bool:
-        """Make the ids of `index` equal SQLite's: drop ids SQLite lacks, add vectors it lacks."""
+    def _reconcile(self, index: faiss.Index) -> tuple[bool, vectors.Tombstones]:
+        """Make the live ids of `index` equal SQLite's: add vectors it lacks, and drop the ids
+        SQLite lacks (an HNSW graph keeps them as tombstones). Returns whether `index` changed
+        and its tombstones."""
         stored = np.fromiter(
             (row[0] for row in self.db.execute("SELECT rowid FROM passages")), dtype=np.int64
         )
         present = vectors.ids(index)
         extra = np.setdiff1d(present, stored, assume_unique=True)
         missing = np.setdiff1d(stored, present, assume_unique=True)
-        if extra.size:
+        removes = vectors.removes(index)
+        if extra.size and removes:
             index.remove_ids(extra)
         if missing.size:
             self._add_stored_vectors(index, missing)
-        if extra.size or missing.size:
+        if (extra.size and removes) or missing.size:
             log.info("mended vectors.faiss: %d stale, %d missing vectors", extra.size, missing.size)
-        return bool(extra.size or missing.size)
+        return bool((extra.size and removes) or missing.size), vectors.Tombstones(None if removes else extra)
+
+    def _drop_vectors(self, keys: np.ndarray) -> None:
+        """Take removed passages out of the FAISS copy, or make them tombstones of a graph."""
+        if not keys.size:
+            return
+        if vectors.removes(self._vectors):
+            self._vectors.remove_ids(keys)
+        else:
+            self._tombstones = self._tombstones.plus(keys)
 
     def _add_stored_vectors(self, index: faiss.Index, keys: np.ndarray) -> None:
         for first in range(0, keys.size, 10_000):
@@ -427,14 +443,14 @@ class Store:
         self._load_vectors(use_file=False)
         self._dirty = True
         self.flush()
-        return int(self._vectors.ntotal)
+        return self.vector_count()
 
     def flush(self) -> None:
         """Save the FAISS copy if it changed (write, fsync, rename), first moving it to the index
-        type that suits its size."""
+        type that suits its size, or rebuilding a graph with too many tombstones."""
         if self._dirty and self.writable:
-            if vectors.needs_rebuild(self._vectors, self._vectors.ntotal):
-                self._rebuild(vectors.kind_for(self._vectors.ntotal))
+            if vectors.needs_rebuild(self._vectors, self.vector_count(), len(self._tombstones)):
+                self._rebuild(vectors.kind_for(self.vector_count()))
             data = faiss.serialize_index(self._vectors)
             _write_atomically(self.directory / VECTORS_FILE, data.tobytes())
             self._dirty = False
@@ -442,20 +458,16 @@ class Store:
     def _rebuild(self, kind: str) -> None:
         """Replace the FAISS copy by a new index of `kind` built from the vectors in SQLite."""
         keys = self._faiss_ids()
-        log.warning("moving %d vectors to a FAISS %s index (once per size step)", keys.size, kind)
-        training = None
-        if kind != vectors.FLAT:
-            sample = np.random.default_rng(0).choice(keys, min(keys.size, vectors.TRAIN_SAMPLE), replace=False)
-            training = self._stored_vectors(np.sort(sample))
-        index = vectors.empty(self.dimension, kind, training)
+        if kind == vectors.describe(self._vectors):
+            log.warning("rebuilding the FAISS %s index of %d vectors without its %d tombstones",
+                        kind, keys.size, len(self._tombstones))
+        else:
+            log.warning("moving %d vectors to a FAISS %s index (once per size step)", keys.size, kind)
+        index = vectors.empty(self.dimension, kind)
         self._add_stored_vectors(index, keys)
-        self._vectors = index
+        self._vectors, self._tombstones = index, vectors.NO_TOMBSTONES
         self.meta["faiss_index"] = kind
         _write_atomically(self.directory / META_FILE, json.dumps(self.meta, indent=2).encode())
-
-    def _stored_vectors(self, keys: np.ndarray) -> np.ndarray:
-        rows = self._select_in("SELECT vector FROM passages WHERE rowid IN ({})", keys.tolist())
-        return np.vstack([np.frombuffer(row[0], dtype=np.float32) for row in rows])
 
     def close(self) -> None:
         try:
@@ -525,12 +537,9 @@ class Store:
         except BaseException:
             cur.execute("ROLLBACK")
             raise
-        if removed.size:
-            self._vectors.remove_ids(removed)
+        self._drop_vectors(removed)
         if keys:
-            self._vectors.add_with_ids(
-                np.ascontiguousarray(vectors, dtype=np.float32), np.array(keys, dtype=np.int64)
-            )
+            self._add_vectors(np.ascontiguousarray(vectors, dtype=np.float32), np.array(keys, dtype=np.int64))
         self._dirty = self._dirty or bool(removed.size or keys)
 
     def write_sentences(self, sentences: dict[int, Sequence[SentenceVector]]) -> None:
@@ -558,6 +567,10 @@ class Store:
                 " WHERE NOT EXISTS (SELECT 1 FROM sentences s WHERE s.passage = p.rowid) LIMIT ?", (limit,),
             ).fetchall()
         return [(r[0], Passage(r[1], r[2], r[3], r[4], r[5], r[6])) for r in rows]
+
+    def _add_vectors(self, rows: np.ndarray, keys: np.ndarray) -> None:
+        with vectors.threads():
+            self._vectors.add_with_ids(rows, keys)
 
     def _delete_articles(self, cur: sqlite3.Cursor, ids: list[str]) -> np.ndarray:
         if not ids:
@@ -590,7 +603,7 @@ class Store:
         except BaseException:
             cur.execute("ROLLBACK")
             raise
-        self._vectors.remove_ids(removed)
+        self._drop_vectors(removed)
         self._dirty = True
         self.flush()
         return ids
@@ -622,7 +635,9 @@ class Store:
 
     def dense_search(self, vector: np.ndarray, k: int, filters: Filters = Filters()) -> list[tuple[int, float]]:
         """Passage keys and inner-product scores of the `k` nearest vectors."""
-        if self._vectors.ntotal == 0 or k <= 0:
+        index, tombstones = self._vectors, self._tombstones
+        live = index.ntotal - len(tombstones)
+        if live <= 0 or k <= 0:
             return []
         query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
         allowed = None
@@ -632,7 +647,7 @@ class Store:
                 allowed = self._allowed_keys(where, args)
             if allowed.size == 0:
                 return []
-        scores, keys = vectors.search(self._vectors, query, min(k, self._vectors.ntotal), allowed)
+        scores, keys = vectors.search(index, query, min(k, live), allowed, tombstones)
         return [(int(key), float(score)) for key, score in zip(keys[0], scores[0]) if key >= 0]
 
     def _allowed_keys(self, where: str, args: list[object]) -> np.ndarray:
@@ -660,7 +675,7 @@ class Store:
 
     def term_shares(self, stems: Sequence[str]) -> dict[str, float]:
         """The share of passages that hold each term, as FTS5 indexed it (lower case, Porter stem)."""
-        total = self._vectors.ntotal
+        total = self.vector_count()
         if not stems or not total:
             return {}
         with self._db_lock:
@@ -724,10 +739,11 @@ class Store:
         ]
 
     def vector_count(self) -> int:
-        return int(self._vectors.ntotal)
+        """Live vectors in the FAISS copy (tombstones left out)."""
+        return int(self._vectors.ntotal) - len(self._tombstones)
 
     def faiss_keys(self) -> np.ndarray:
-        """The passage keys in the FAISS copy (for consistency checks)."""
+        """The live passage keys in the FAISS copy (for consistency checks)."""
         return np.sort(self._faiss_ids())
 
     def refresh(self) -> None:

@@ -1,9 +1,13 @@
-"""The FAISS index type for a number of vectors: exact (flat) while small, IVF with 8-bit scalar
-quantisation past a size chosen with bench/query.py, and the helpers that treat both alike."""
+"""The FAISS index type for a number of vectors: exact (flat) while small, an HNSW graph past a size
+chosen with bench/query.py, and the helpers that treat both alike.
+
+An HNSW graph cannot remove vectors: the ids of removed passages stay in it as tombstones, which
+every search leaves out, until the store rebuilds the graph (see `needs_rebuild`). IVF indexes made
+by earlier versions still open and search; the store moves them to the right type at the next flush.
+"""
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,19 +15,40 @@ from contextlib import contextmanager
 import faiss
 import numpy as np
 
-# bench/query.py: flat search grows linearly (~0.1 ms per 10k vectors on this 2-core machine) while
-# IVF-SQ8 stays near 1 ms; past 50k passages flat costs more than the rest of the query path.
+# Exact search of one query costs 0.31 ms at 10k vectors and 6.7 ms at 100k (bench/README.md, 2
+# cores), 60 ms at 1M (below); past 50k passages it costs more than the rest of the query path.
 EXACT_UP_TO = 50_000
-# Real question vectors sit far from their passages, so IVF must probe many lists: at 100k Reuters
-# passages recall@10 against exact was 0.93 / 0.97 / 0.98 probing 1/16, 1/8, 1/4 of the lists
-# (bench/query.py); a quarter costs ~4 ms per query there, flat search ~10 ms.
-PROBE_SHARE = 1 / 4
-MIN_PROBES = 16
-TRAIN_SAMPLE = 100_000
+# Links per node of the graph (faiss's HNSW M), candidate list lengths when adding and searching.
+# Measured once, on 1M synthetic 384-d vectors (the 30,320 passage vectors of a Reuters index, each
+# copied with noise as bench/query.py does) and 200 queries far from every vector as real questions
+# are (a source vector plus Gaussian noise of scale 0.9/sqrt(d), renormalised: cosine 0.745 to the
+# nearest vector), recall@10 against exact, one query at a time on one thread, machine shared:
+#   efConstruction 40 (faiss's default): efSearch 64 / 128 / 256 / 512 / 2048: recall 0.890 / 0.925 /
+#     0.952 / 0.982 / 0.990 at 0.25 / 0.38 / 0.65 / 1.2 / 5.2 ms
+#   efConstruction 80: efSearch 128 / 256 / 512 / 1024: recall 0.984 / 0.984 / 0.992 / 0.995 at
+#     0.36 / 0.62 / 1.1 / 2.4 ms
+# Adding the 1M vectors on 2 threads took 279 s (212 s at efConstruction 40); the graph held 1.7 GiB.
+# Each copied vector has ~32 near-duplicates, so the true top 10 are near ties: a harder case than
+# real passages.
+HNSW_M = 32
+EF_CONSTRUCTION = 80
+EF_SEARCH = 512
+# A filtered search of the graph keeps only allowed ids, so it widens its candidate list by the
+# inverse of their share (at most MAX_EF_SEARCH); filters allowing at most EXACT_FILTER_UP_TO
+# passages are scored exactly instead, from the vectors the index holds. Same 1M graph, random
+# allowed ids: exact 5.4 / 10.7 / 30 ms for 10k / 20k / 50k of them; the graph 11.9 / 14.6 / 11.5 /
+# 4.8 ms at 2% / 5% / 10% / 30% of the vectors, recall@10 0.995 to 0.998.
+MAX_EF_SEARCH = 4096
+EXACT_FILTER_UP_TO = 20_000
+# Tombstones cost memory and a little time (a tenth of the 1M graph: recall@10 0.992, 1.3 ms instead
+# of 1.1); past this share of its vectors the graph is rebuilt from SQLite (minutes at 1M).
+TOMBSTONE_SHARE = 0.10
 FLAT = "IDMap2,Flat"
+HNSW = f"IDMap2,HNSW{HNSW_M}"
 
 # Single queries must use one OpenMP thread: with two threads and a busy core, a 10k flat search
-# took 15.5 ms instead of 0.55 ms. Bulk work (training, adding) raises it with `threads()`.
+# took 15.5 ms instead of 0.55 ms. Bulk work (adding) raises it with `threads()`. OpenMP keeps the
+# setting per thread, so `search` sets it again in the thread that searches.
 faiss.omp_set_num_threads(1)
 
 
@@ -37,49 +62,85 @@ def threads(count: int | None = None) -> Iterator[None]:
         faiss.omp_set_num_threads(1)
 
 
-def lists_for(count: int) -> int:
-    """IVF lists for `count` vectors: about 4·√n, a power of two."""
-    return 1 << max(6, round(math.log2(4 * math.sqrt(max(count, 1)))))
+class Tombstones:
+    """Ids an HNSW graph still holds whose passages are gone; immutable, so a search can keep the
+    set it started with while a writer makes a new one."""
+
+    def __init__(self, keys: np.ndarray | None = None) -> None:
+        self.keys = np.unique(np.asarray(keys if keys is not None else [], dtype=np.int64))
+        self._batch = faiss.IDSelectorBatch(self.keys) if self.keys.size else None
+        self.selector = faiss.IDSelectorNot(self._batch) if self._batch is not None else None
+
+    def __len__(self) -> int:
+        return int(self.keys.size)
+
+    def plus(self, keys: np.ndarray) -> Tombstones:
+        return Tombstones(np.union1d(self.keys, keys)) if len(keys) else self
+
+    def exclude(self, keys: np.ndarray) -> np.ndarray:
+        """`keys` without the tombstones."""
+        if not self.keys.size:
+            return keys
+        spot = np.minimum(np.searchsorted(self.keys, keys), self.keys.size - 1)
+        return keys[self.keys[spot] != keys]
+
+
+NO_TOMBSTONES = Tombstones()
 
 
 def kind_for(count: int) -> str:
-    """The FAISS factory string of the index type that suits `count` vectors."""
-    return FLAT if count <= EXACT_UP_TO else f"IVF{lists_for(count)},SQ8"
+    """The FAISS kind (the factory string) that suits `count` vectors."""
+    return FLAT if count <= EXACT_UP_TO else HNSW
 
 
 def describe(index: faiss.Index) -> str:
     ivf = _ivf(index)
-    return f"IVF{ivf.nlist},SQ8" if ivf is not None else FLAT
+    if ivf is not None:
+        return f"IVF{ivf.nlist},SQ8"
+    return HNSW if _hnsw(index) is not None else FLAT
 
 
-def needs_rebuild(index: faiss.Index, count: int) -> bool:
-    """Whether `index` is the wrong type for `count` vectors (flat grown large, IVF outgrown)."""
-    ivf = _ivf(index)
-    if ivf is None:
+def removes(index: faiss.Index) -> bool:
+    """Whether `index` can remove vectors (an HNSW graph cannot: it keeps tombstones instead)."""
+    return _hnsw(index) is None
+
+
+def needs_rebuild(index: faiss.Index, count: int, tombstones: int = 0) -> bool:
+    """Whether `index` holding `count` live vectors and `tombstones` dead ones should be rebuilt:
+    flat grown large, a graph shrunk to half the threshold or holding too many tombstones, or an
+    IVF index of an earlier version."""
+    if _ivf(index) is not None:
+        return True
+    if _hnsw(index) is None:
         return count > EXACT_UP_TO
-    return count <= EXACT_UP_TO // 2 or lists_for(count) >= 2 * ivf.nlist
+    return count <= EXACT_UP_TO // 2 or tombstones > TOMBSTONE_SHARE * (count + tombstones)
 
 
-def empty(dimension: int, kind: str = FLAT, training: np.ndarray | None = None) -> faiss.Index:
-    """A new index of `kind`; IVF kinds are trained on `training` (unit vectors, inner product)."""
+def empty(dimension: int, kind: str = FLAT) -> faiss.Index:
+    """A new index of `kind` for unit vectors compared by inner product."""
     if kind == FLAT:
         return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
-    index = faiss.index_factory(dimension, kind, faiss.METRIC_INNER_PRODUCT)
-    with threads():
-        index.train(np.ascontiguousarray(training, dtype=np.float32))
-    tune(index)
-    return index
+    if kind == HNSW:
+        index = faiss.IndexIDMap2(faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT))
+        tune(index)
+        return index
+    raise ValueError(f"unknown FAISS index kind {kind!r}")
 
 
 def tune(index: faiss.Index) -> None:
-    """Search settings, which FAISS does not keep in the file."""
+    """Search and build settings of this version (FAISS saves them in the file, but an index opened
+    from an older file must work as the constants here say)."""
+    graph = _hnsw(index)
+    if graph is not None:
+        graph.hnsw.efSearch = EF_SEARCH
+        graph.hnsw.efConstruction = EF_CONSTRUCTION
     ivf = _ivf(index)
-    if ivf is not None:
-        ivf.nprobe = max(MIN_PROBES, int(ivf.nlist * PROBE_SHARE))
+    if ivf is not None:  # what earlier versions probed: a quarter of the lists
+        ivf.nprobe = max(16, ivf.nlist // 4)
 
 
 def ids(index: faiss.Index) -> np.ndarray:
-    """Every id the index holds."""
+    """Every id the index holds (tombstones included)."""
     ivf = _ivf(index)
     if ivf is None:
         return faiss.vector_to_array(index.id_map).astype(np.int64)
@@ -89,16 +150,64 @@ def ids(index: faiss.Index) -> np.ndarray:
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
 
 
-def search(index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Scores and ids of the `k` best vectors, only among `allowed` ids when given. A filtered IVF
-    search probes every list: a narrow filter would otherwise find too few vectors."""
-    ivf = _ivf(index)
-    params = None
-    if allowed is not None:
-        selector = faiss.IDSelectorBatch(allowed)
-        params = (faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nlist) if ivf is not None
-                  else faiss.SearchParameters(sel=selector))
+def search(index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray | None = None,
+           tombstones: Tombstones = NO_TOMBSTONES) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and ids of the `k` best vectors of one query, never a tombstone, only among `allowed`
+    ids when given. Filtered searches: flat checks every vector; a graph scores a small allowed set
+    exactly and otherwise searches with a candidate list widened to the allowed share; an IVF index
+    (earlier versions) probes every list."""
+    faiss.omp_set_num_threads(1)
+    graph = _hnsw(index)
+    if graph is None:
+        ivf = _ivf(index)
+        params = None
+        if allowed is not None:
+            selector = faiss.IDSelectorBatch(allowed)
+            params = (faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nlist) if ivf is not None
+                      else faiss.SearchParameters(sel=selector))
+        return index.search(query, k, params=params)
+    if allowed is None:
+        selector = tombstones.selector
+        ef = max(EF_SEARCH, k)
+    else:
+        allowed = tombstones.exclude(allowed)
+        if allowed.size <= EXACT_FILTER_UP_TO:
+            return _score_exactly(index, query, k, allowed)
+        selector, bitmap = _bitmap(allowed)  # noqa: F841 (the selector reads it)
+        ef = min(MAX_EF_SEARCH, max(EF_SEARCH, k) * index.ntotal // allowed.size)
+    params = (faiss.SearchParametersHNSW(sel=selector, efSearch=ef) if selector is not None
+              else faiss.SearchParametersHNSW(efSearch=ef))
     return index.search(query, k, params=params)
+
+
+def _score_exactly(index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The `k` best of `allowed` by inner product with the vectors the index holds, shaped as a
+    FAISS search answers (padded with id -1). Ids the index lacks (a reader opened before an
+    ingest) are left out. `faiss.knn` scores one query on this thread: numpy's BLAS spreads a
+    product of a few thousand rows over all cores and took 8 ms instead of 0.14 ms at 5,000."""
+    try:
+        stored = index.reconstruct_batch(allowed)
+    except RuntimeError:
+        allowed = allowed[np.isin(allowed, ids(index))]
+        stored = index.reconstruct_batch(allowed) if allowed.size else None
+    if stored is None or not allowed.size:
+        return np.full((1, k), -np.inf, dtype=np.float32), np.full((1, k), -1, dtype=np.int64)
+    scores, rows = faiss.knn(query, stored, k, metric=faiss.METRIC_INNER_PRODUCT)
+    return scores, np.where(rows >= 0, allowed[np.maximum(rows, 0)], -1)
+
+
+def _bitmap(keys: np.ndarray) -> tuple[faiss.IDSelector, np.ndarray]:
+    """A selector of `keys` (ids from 0) and the bitmap it reads, which must outlive it: 0.4 ms
+    for 300,000 keys where an IDSelectorBatch took 26 ms."""
+    bits = np.zeros(int(keys.max()) + 1, dtype=bool)
+    bits[keys] = True
+    bitmap = np.packbits(bits, bitorder="little")
+    return faiss.IDSelectorBitmap(bitmap), bitmap
+
+
+def _hnsw(index: faiss.Index) -> faiss.IndexHNSW | None:
+    inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap2) else index
+    return inner if isinstance(inner, faiss.IndexHNSW) else None
 
 
 def _ivf(index: faiss.Index) -> faiss.IndexIVF | None:

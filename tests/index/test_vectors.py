@@ -1,76 +1,250 @@
-"""The FAISS copy follows the index size: exact while small, IVF-SQ8 past the threshold, back to exact
-when it shrinks; ids, removal, filters and repair work on both."""
+"""The FAISS copy follows the index size: exact while small, an HNSW graph past the threshold, back
+to exact when it shrinks. The graph keeps removed passages as tombstones that no search returns;
+ids, filters, reopening, repair and mending work on both, and an IVF file of an earlier version
+still opens and is moved to the right type."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
+import shutil
 
+import faiss
 import numpy as np
 import pytest
 
 from index import vectors
 from index.articles import make_article
 from index.chunking import Passage
-from index.store import Filters, Store
+from index.store import META_FILE, VECTORS_FILE, Filters, Store
 
 DIMENSION = 32
+THRESHOLD = 300
 
 
 @pytest.fixture
 def small_threshold(monkeypatch):
-    monkeypatch.setattr(vectors, "EXACT_UP_TO", 300)
+    monkeypatch.setattr(vectors, "EXACT_UP_TO", THRESHOLD)
 
 
-def _write(store: Store, first: int, count: int, rng: np.random.Generator) -> dict[int, np.ndarray]:
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _write(store: Store, first: int, count: int, rng: np.random.Generator, replace: tuple[str, ...] = ()
+           ) -> dict[int, np.ndarray]:
+    """Articles `first`… of one passage each, dated 1–28 January by number; their keys and vectors."""
     articles, passages = [], []
     for n in range(first, first + count):
         article = make_article(f"Report {n} on the harbour.", path=f"/news/{n}.txt", date=dt.date(2024, 1, 1 + n % 28))
         articles.append(article)
         passages.append(Passage(f"{article.id}:0", article.id, 0, 0, len(article.text), article.text))
-    rows = rng.normal(size=(count, DIMENSION)).astype(np.float32)
-    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
-    store.write(articles, passages, rows)
+    rows = _unit(rng.normal(size=(count, DIMENSION)))
+    store.write(articles, passages, rows, replace=replace)
     keys = [r[0] for r in store.db.execute("SELECT rowid FROM passages ORDER BY rowid DESC LIMIT ?", (count,))]
     return dict(zip(sorted(keys), rows))
 
 
+def _article_id(store: Store, n: int) -> str:
+    return store.db.execute("SELECT id FROM articles WHERE path = ?", (f"/news/{n}.txt",)).fetchone()[0]
+
+
+def _sqlite_keys(store: Store) -> np.ndarray:
+    return np.array(sorted(r[0] for r in store.db.execute("SELECT rowid FROM passages")), dtype=np.int64)
+
+
 def _consistent(store: Store) -> bool:
-    keys = np.array(sorted(r[0] for r in store.db.execute("SELECT rowid FROM passages")), dtype=np.int64)
-    return np.array_equal(keys, store.faiss_keys())
+    return np.array_equal(_sqlite_keys(store), store.faiss_keys())
 
 
-def test_the_index_type_follows_the_size(tmp_path, small_threshold):
+def _self_recall(store: Store, stored: dict[int, np.ndarray]) -> float:
+    return sum(store.dense_search(vector, 1)[0][0] == key for key, vector in stored.items()) / len(stored)
+
+
+def _found(store: Store, vector: np.ndarray, k: int = 10, filters: Filters = Filters()) -> set[int]:
+    return {key for key, _ in store.dense_search(vector, k, filters)}
+
+
+EVERY_DAY = Filters(since=dt.date(2024, 1, 1), until=dt.date(2024, 1, 28))
+
+
+def test_the_index_type_follows_the_size_and_growth_adds_to_the_graph(tmp_path, small_threshold, caplog):
     rng = np.random.default_rng(7)
     directory = tmp_path / "index"
+    caplog.set_level(logging.WARNING, logger="index.store")
     with Store.open(directory, model="m", dimension=DIMENSION, writable=True) as store:
         stored = _write(store, 0, 200, rng)
         store.flush()
         assert store.stats().faiss_index == vectors.FLAT
         stored |= _write(store, 200, 300, rng)
         store.flush()
-        assert store.stats().faiss_index.startswith("IVF") and _consistent(store)
+        assert store.stats().faiss_index == vectors.HNSW == "IDMap2,HNSW32" and _consistent(store)
+        graph = store._vectors
+        stored |= _write(store, 500, 200, rng)
+        store.flush()
+        assert store._vectors is graph and store.vector_count() == 700
+    assert [r.getMessage() for r in caplog.records] == [
+        "moving 500 vectors to a FAISS IDMap2,HNSW32 index (once per size step)"]
+    graph = faiss.read_index(str(directory / VECTORS_FILE))
+    faiss.downcast_index(graph.index).hnsw.efSearch = 16
+    faiss.write_index(graph, str(directory / VECTORS_FILE))
     with Store.open(directory) as store:
-        assert store.meta["faiss_index"] == store.stats().faiss_index.replace("IDMap2,", "")
+        assert store.meta["faiss_index"] == store.stats().faiss_index == vectors.HNSW
+        assert faiss.downcast_index(store._vectors.index).hnsw.efSearch == vectors.EF_SEARCH
         assert _consistent(store)
-        found = sum(store.dense_search(vector, 1)[0][0] == key for key, vector in stored.items())
-        assert found / len(stored) >= 0.98
+        assert _self_recall(store, stored) >= 0.98
         january_3 = store.dense_search(next(iter(stored.values())), 5, Filters(since=dt.date(2024, 1, 3),
                                                                                until=dt.date(2024, 1, 3)))
         dates = {store.passages([key])[key].article.date for key, _ in january_3}
         assert len(january_3) == 5 and dates == {dt.date(2024, 1, 3)}
 
 
-def test_removal_and_repair_on_ivf_then_back_to_exact(tmp_path, small_threshold):
+def test_the_graph_search_honours_tombstones_and_filters_by_external_id(monkeypatch):
+    """FAISS translates a selector through IndexIDMap2 to the ids given at add, and reconstructs by
+    those ids: both searches and exact filtered scoring rely on it."""
+    rng = np.random.default_rng(3)
+    data = _unit(rng.normal(size=(400, DIMENSION)))
+    keys = np.arange(400, dtype=np.int64) * 7 + 1000
+    index = vectors.empty(DIMENSION, vectors.HNSW)
+    index.add_with_ids(data, keys)
+    assert np.allclose(index.reconstruct_batch(keys[[5, 9]]), data[[5, 9]])
+    dead = vectors.Tombstones(keys[:50])
+    for row in range(50):
+        _, found = vectors.search(index, data[row : row + 1], 10, tombstones=dead)
+        assert found[0][0] != keys[row] and not set(found[0]) & set(keys[:50])
+        assert vectors.search(index, data[row : row + 1], 1)[1][0][0] == keys[row]
+    # a small allowed set is scored exactly, without tombstones; an id the index lacks (a reader
+    # opened before an ingest) is left out
+    allowed = np.concatenate([keys[40:60], [99_999]])
+    scores, found = vectors.search(index, data[45:46], 5, allowed=allowed, tombstones=dead)
+    best = np.argsort(-(data[50:60] @ data[45]))[:5]
+    assert found[0].tolist() == keys[50:60][best].tolist()
+    assert scores[0] == pytest.approx((data[50:60] @ data[45])[best])
+    best = 50 + np.argsort(-(data[50:300] @ data[0]))[:10]
+    assert vectors.search(index, data[:1], 10, allowed=keys[50:300])[1][0].tolist() == keys[best].tolist()
+    found = vectors.search(index, data[45:46], 5, allowed=keys[[50, 99]])[1][0]
+    assert sorted(found[:2]) == sorted(keys[[50, 99]]) and found[2:].tolist() == [-1, -1, -1]
+    # a large one searches the graph with the allowed ids and without the tombstones
+    monkeypatch.setattr(vectors, "EXACT_FILTER_UP_TO", 100)
+    allowed = keys[40:400]
+    for row in range(40, 100):
+        found = vectors.search(index, data[row : row + 1], 10, allowed=allowed, tombstones=dead)[1][0]
+        assert not set(found) & set(keys[:50]) and set(found) <= set(allowed)
+        assert row < 50 or found[0] == keys[row]
+    # a narrow one (a tenth) widens the candidate list to find its best ids all the same
+    monkeypatch.setattr(vectors, "EXACT_FILTER_UP_TO", 10)
+    allowed = keys[::10]
+    hits = 0
+    for row in range(100, 150):
+        found = vectors.search(index, data[row : row + 1], 10, allowed=allowed)[1][0]
+        hits += len(set(found) & set(allowed[np.argsort(-(data[::10] @ data[row]))[:10]]))
+    assert hits / 500 >= 0.98
+
+
+def test_removed_passages_become_tombstones_no_search_returns(tmp_path, small_threshold, monkeypatch):
     rng = np.random.default_rng(8)
+    directory = tmp_path / "index"
+    with Store.open(directory, model="m", dimension=DIMENSION, writable=True) as store:
+        stored = _write(store, 0, 500, rng)
+        store.flush()
+        store.remove(sources=[f"/news/{n}.txt" for n in range(0, 30)])
+        replaced = _article_id(store, 30)
+        stored |= _write(store, 500, 1, rng, replace=(replaced,))
+        removed = {key: stored.pop(key) for key in sorted(stored)[:31]}
+        store.flush()
+        assert store.stats().faiss_index == vectors.HNSW and store.vector_count() == 470
+        assert vectors.ids(store._vectors).size == 501 and len(store._tombstones) == 31
+        assert _consistent(store)
+    modified = (directory / VECTORS_FILE).stat().st_mtime_ns
+    for writable in (False, True):
+        with Store.open(directory, writable=writable) as store:
+            assert sorted(store._tombstones.keys.tolist()) == sorted(removed) and _consistent(store)
+            assert store.vector_count() == 470
+            for vector in removed.values():
+                found = _found(store, vector)
+                assert len(found) == 10 and not found & removed.keys()
+                # filtered: past EXACT_FILTER_UP_TO allowed passages the graph is searched, below
+                # they are scored exactly
+                for exact_up_to in (100, 1000):
+                    monkeypatch.setattr(vectors, "EXACT_FILTER_UP_TO", exact_up_to)
+                    found = _found(store, vector, 10, EVERY_DAY)
+                    assert len(found) == 10 and not found & removed.keys()
+            assert _self_recall(store, stored) >= 0.98
+    assert (directory / VECTORS_FILE).stat().st_mtime_ns == modified, "reopening rewrote an unchanged file"
+
+
+def test_when_an_index_is_rebuilt(small_threshold):
+    flat, graph = vectors.empty(DIMENSION), vectors.empty(DIMENSION, vectors.HNSW)
+    assert not vectors.needs_rebuild(flat, THRESHOLD) and vectors.needs_rebuild(flat, THRESHOLD + 1)
+    assert not vectors.needs_rebuild(graph, THRESHOLD // 2 + 1) and vectors.needs_rebuild(graph, THRESHOLD // 2)
+    assert not vectors.needs_rebuild(graph, 400, 44) and vectors.needs_rebuild(graph, 400, 45)
+
+
+def test_tombstones_past_a_tenth_rebuild_the_graph_then_repair_then_back_to_exact(tmp_path, small_threshold):
+    rng = np.random.default_rng(9)
     directory = tmp_path / "index"
     with Store.open(directory, model="m", dimension=DIMENSION, writable=True) as store:
         _write(store, 0, 500, rng)
         store.flush()
-        assert store.stats().faiss_index.startswith("IVF")
-        store.remove(sources=[f"/news/{n}.txt" for n in range(0, 100)])
-        store.flush()
-        assert _consistent(store) and store.vector_count() == 400
-        assert store.repair() == 400 and store.stats().faiss_index.startswith("IVF")
-        store.remove(sources=[f"/news/{n}.txt" for n in range(100, 400)])
-        store.flush()
-        assert store.stats().faiss_index == vectors.FLAT and _consistent(store)
+        store.remove(sources=[f"/news/{n}.txt" for n in range(0, 50)])
+        assert vectors.ids(store._vectors).size == 500 and len(store._tombstones) == 50
+        store.remove(sources=[f"/news/{n}.txt" for n in range(50, 60)])
+        assert store.stats().faiss_index == vectors.HNSW and _consistent(store)
+        assert vectors.ids(store._vectors).size == 440 and len(store._tombstones) == 0
+        graph = store._vectors
+        assert store.repair() == 440 and store._vectors is not graph
+        assert store.stats().faiss_index == vectors.HNSW and _consistent(store)
+        store.remove(sources=[f"/news/{n}.txt" for n in range(60, 350)])
+        assert store.stats().faiss_index == vectors.FLAT and store.vector_count() == 150 and _consistent(store)
+    with Store.open(directory) as store:
+        assert store.meta["faiss_index"] == vectors.FLAT and _consistent(store)
+
+
+def test_a_file_holding_ids_sqlite_lacks_is_mended_with_tombstones(tmp_path, small_threshold):
+    """A process killed after SQLite committed but before vectors.faiss was saved: the file holds
+    removed passages and lacks new ones."""
+    rng = np.random.default_rng(10)
+    directory = tmp_path / "index"
+    with Store.open(directory, model="m", dimension=DIMENSION, writable=True) as store:
+        stored = _write(store, 0, 500, rng)
+    shutil.copy(directory / VECTORS_FILE, tmp_path / "old.faiss")
+    with Store.open(directory, writable=True) as store:
+        store.remove(sources=[f"/news/{n}.txt" for n in range(0, 20)])
+        stored |= _write(store, 500, 40, rng)
+    removed = {key: stored.pop(key) for key in sorted(stored)[:20]}
+    shutil.copy(tmp_path / "old.faiss", directory / VECTORS_FILE)
+    with Store.open(directory) as store:
+        assert sorted(store._tombstones.keys.tolist()) == sorted(removed) and _consistent(store)
+        assert store._vectors.ntotal == 540 and _self_recall(store, stored) >= 0.98
+        assert not any(_found(store, vector) & removed.keys() for vector in removed.values())
+    with Store.open(directory, writable=True) as store:
+        assert _consistent(store) and len(store._tombstones) == 20
+    assert faiss.read_index(str(directory / VECTORS_FILE)).ntotal == 540, "the mended file was not saved"
+
+
+def test_an_ivf_file_of_an_earlier_version_opens_then_moves_to_the_graph(tmp_path, small_threshold):
+    rng = np.random.default_rng(11)
+    directory = tmp_path / "index"
+    with Store.open(directory, model="m", dimension=DIMENSION, writable=True) as store:
+        stored = _write(store, 0, 500, rng)
+    keys = np.array(sorted(stored), dtype=np.int64)
+    data = np.vstack([stored[key] for key in keys])
+    ivf = faiss.index_factory(DIMENSION, "IVF16,SQ8", faiss.METRIC_INNER_PRODUCT)
+    ivf.train(data)
+    ivf.add_with_ids(data, keys)
+    faiss.write_index(ivf, str(directory / VECTORS_FILE))
+    meta = json.loads((directory / META_FILE).read_text())
+    (directory / META_FILE).write_text(json.dumps({**meta, "faiss_index": "IVF16,SQ8"}))
+    with Store.open(directory) as store:
+        assert store.stats().faiss_index == "IVF16,SQ8" and _consistent(store)
+        assert vectors.needs_rebuild(store._vectors, THRESHOLD) and vectors.needs_rebuild(store._vectors, 500)
+        assert _self_recall(store, stored) >= 0.98
+        assert len(store.dense_search(data[0], 5, Filters(since=dt.date(2024, 1, 3), until=dt.date(2024, 1, 3)))) == 5
+    with Store.open(directory, writable=True) as store:
+        store.remove(sources=["/news/0.txt"])
+        assert store.stats().faiss_index == vectors.HNSW and store.vector_count() == 499 and _consistent(store)
+    with Store.open(directory) as store:
+        assert store.meta["faiss_index"] == store.stats().faiss_index == vectors.HNSW and _consistent(store)
+        del stored[keys[0]]
+        assert _self_recall(store, stored) >= 0.98
