@@ -169,14 +169,14 @@ class OnnxRunner(_GraphRunner):
     """ONNX Runtime on the fp32 export, or on its fused, per-channel dynamic int8 quantisation
     (per-tensor int8 damages the vectors: cosine to fp32 down to 0.88)."""
 
-    def __init__(self, layout: ModelLayout, cache: Path, int8: bool = False) -> None:
+    def __init__(self, layout: ModelLayout, cache: Path, int8: bool = False, threads: int | None = None) -> None:
         import onnxruntime
 
         super().__init__(layout)
         self.backend = ONNX_INT8 if int8 else ONNX
         path = quantised_export(layout, cache) if int8 else onnx_export(layout, cache)
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.log_severity_level = 3
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
@@ -279,12 +279,13 @@ def quantised_export(layout: ModelLayout, cache: Path) -> Path:
     return _replace_atomically(build, target)
 
 
-def load(backend: str, location: str, cache: Path) -> Runner:
-    """A runner of the model at `location` on `backend` (which must be available)."""
+def load(backend: str, location: str, cache: Path, threads: int | None = None) -> Runner:
+    """A runner of the model at `location` on `backend` (which must be available); `threads`
+    limits an ONNX Runtime session's threads (default: all cores)."""
     check_available(backend)
     if backend in (TORCH, TORCH_BF16):
         return TorchRunner(location, bf16=backend == TORCH_BF16)
     layout = ModelLayout.read(location)
     if backend == OPENVINO:
         return OpenVinoRunner(layout, cache)
-    return OnnxRunner(layout, cache, int8=backend == ONNX_INT8)
+    return OnnxRunner(layout, cache, int8=backend == ONNX_INT8, threads=threads)

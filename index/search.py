@@ -122,6 +122,8 @@ class Searcher:
         if not query or not query.strip():
             raise QueryError("the query is empty")
         mode = Mode(mode)
+        if filters and not self.store.any_article(filters):
+            return []
         pool = max(k, self.candidates)
         dense: list[tuple[int, float]] = []
         keyword: list[tuple[int, float]] = []

@@ -650,6 +650,13 @@ class Store:
         scores, keys = vectors.search(index, query, min(k, live), allowed, tombstones)
         return [(int(key), float(score)) for key, score in zip(keys[0], scores[0]) if key >= 0]
 
+    def any_article(self, filters: Filters) -> bool:
+        """Whether any article passes `filters` (an indexed lookup: a search that can find nothing
+        is not run)."""
+        where, args = filters.sql()
+        with self._db_lock:
+            return self.db.execute(f"SELECT 1 FROM articles a WHERE {where} LIMIT 1", args).fetchone() is not None
+
     def _allowed_keys(self, where: str, args: list[object]) -> np.ndarray:
         return np.fromiter(
                 (row[0] for row in self.db.execute(
