@@ -22,10 +22,15 @@ RRF_K = 60
 # tuned for recall of a 20-passage pool: on SQuAD train (3,807 questions, 200-word passages) equal
 # weights reach 0.970 (dense weight 0.3: 0.966); k = 10 instead of 60 changed it by under 0.005.
 DENSE_WEIGHT = 1.0
-# A term in more than this share of the passages adds little to BM25 but makes FTS5 score every
-# passage that holds it: leaving such terms out took keyword search at 17k Reuters passages from
-# p50 27 ms to 5 ms (questions made as in bench/query.py, machine under load).
+# FTS5 scores every passage that holds any term of the OR query, so its cost follows the terms'
+# posting counts. A term in more than COMMON_TERM_SHARE of the passages adds little to BM25: leaving
+# such terms out took keyword search at 17k Reuters passages from p50 27 ms to 5 ms. Terms are then
+# taken rarest first while their postings add up to KEYWORD_POSTINGS (the rarest always), which bounds
+# the cost as the index grows: at 1M passages the share rule alone left hybrid answers at p50 138 ms.
+# At 100k, a budget of 20k postings kept 0.945 of the share rule's keyword top 10 at the same p50
+# (questions made as in bench/query.py).
 COMMON_TERM_SHARE = 0.1
+KEYWORD_POSTINGS = 20_000
 PRUNE_FROM = 10_000  # passages; below this FTS5 is fast anyway, and in a tiny index most terms are "common"
 _PORTER = snowballstemmer.stemmer("porter")
 _TERM = re.compile(r"\w+", re.UNICODE)
@@ -70,19 +75,26 @@ def query_terms(text: str) -> list[str]:
     ))
 
 
-def keyword_query(text: str, shares: Mapping[str, float] | None = None) -> str:
+def keyword_query(text: str, postings: Mapping[str, int] | None = None, passages: int = 0) -> str:
     """An FTS5 expression: the OR of the text's distinct non-stopword terms, each quoted.
 
     OR rather than FTS5's default AND: a question rarely shares all its words with the answer,
-    and BM25 already ranks passages with more (and rarer) shared terms first. Given `shares` (of
-    passages holding each Porter stem), terms held by more than COMMON_TERM_SHARE of the passages
-    are left out while a rarer one remains.
+    and BM25 already ranks passages with more (and rarer) shared terms first. Given `postings` (the
+    passages holding each Porter stem, of `passages`), terms are kept rarest first, while they are
+    held by at most COMMON_TERM_SHARE of the passages and their postings add up to at most
+    KEYWORD_POSTINGS; the rarest term is always kept.
     """
     terms = query_terms(text)
-    if shares:
-        stems = _PORTER.stemWords(terms)
-        rare = [t for t, stem in zip(terms, stems) if shares.get(stem, 0.0) <= COMMON_TERM_SHARE]
-        terms = rare or terms
+    if postings:
+        counts = dict(zip(terms, (postings.get(stem, 0) for stem in _PORTER.stemWords(terms))))
+        kept: set[str] = set()
+        total = 0
+        for term in sorted(terms, key=counts.__getitem__):
+            if kept and (counts[term] > COMMON_TERM_SHARE * passages or total + counts[term] > KEYWORD_POSTINGS):
+                break
+            kept.add(term)
+            total += counts[term]
+        terms = [t for t in terms if t in kept]
     return " OR ".join(f'"{term}"' for term in terms)
 
 
@@ -129,9 +141,9 @@ class Searcher:
         keyword: list[tuple[int, float]] = []
         pending = None
         if mode in (Mode.KEYWORD, Mode.HYBRID):
-            shares = (self.store.term_shares(_PORTER.stemWords(query_terms(query)))
-                      if self.store.vector_count() >= PRUNE_FROM else None)
-            match = keyword_query(query, shares)
+            passages = self.store.vector_count()
+            postings = self.store.term_postings(_PORTER.stemWords(query_terms(query))) if passages >= PRUNE_FROM else None
+            match = keyword_query(query, postings, passages)
             if not match and mode is Mode.KEYWORD:
                 raise QueryError("the query has no searchable words (only stop words or punctuation)")
             pending = _KEYWORD_THREADS.submit(self.store.keyword_search, match, pool if mode is Mode.HYBRID else k,

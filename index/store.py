@@ -680,14 +680,13 @@ class Store:
             ).fetchall()
         return [(int(row[0]), -float(row[1])) for row in rows]
 
-    def term_shares(self, stems: Sequence[str]) -> dict[str, float]:
-        """The share of passages that hold each term, as FTS5 indexed it (lower case, Porter stem)."""
-        total = self.vector_count()
-        if not stems or not total:
+    def term_postings(self, stems: Sequence[str]) -> dict[str, int]:
+        """How many passages hold each term, as FTS5 indexed it (lower case, Porter stem)."""
+        if not stems:
             return {}
         with self._db_lock:
             rows = self._select_in("SELECT term, doc FROM temp.passages_vocab WHERE term IN ({})", list(stems))
-        return {row[0]: row[1] / total for row in rows}
+        return {row[0]: int(row[1]) for row in rows}
 
     def passages(self, keys: Sequence[int]) -> dict[int, StoredPassage]:
         """The stored passages (with their articles) for the given keys."""

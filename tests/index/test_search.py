@@ -75,14 +75,17 @@ def test_rrf_rewards_agreement() -> None:
     assert fused[0][1] == pytest.approx(1 / 61 + 1 / 63)
 
 
-def test_terms_most_passages_hold_are_left_out_while_a_rarer_one_remains(built_index: Path) -> None:
+def test_keyword_terms_are_kept_rarest_first_within_the_share_and_postings_budget(built_index: Path) -> None:
     with Store.open(built_index) as store:
-        total = store.vector_count()
-        shares = store.term_shares(["the", "said", "quillwort", "nosuchterm"])
+        postings = store.term_postings(["the", "said", "quillwort", "nosuchterm"])
         quillwort = store.db.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH 'quillwort'").fetchone()[0]
-    assert shares["quillwort"] == quillwort / total and "nosuchterm" not in shares
-    assert 0 < shares["quillwort"] < shares["the"] <= 1
+    assert postings["quillwort"] == quillwort and "nosuchterm" not in postings
+    assert 0 < postings["quillwort"] < postings["the"]
     stem = snowballstemmer.stemmer("porter").stemWord
-    shares = {stem("officials"): 0.6, stem("say"): 0.3, stem("quillwort"): 0.01}
-    assert keyword_query("What did officials say about the quillwort?", shares) == '"quillwort"'
-    assert keyword_query("officials", shares) == '"officials"'
+    counts = {stem("officials"): 60_000, stem("say"): 3_000, stem("harbour"): 15_000, stem("quillwort"): 100}
+    question = "What did officials say about the quillwort in the harbour?"
+    assert keyword_query(question, counts, 1_000_000) == '"say" OR "quillwort" OR "harbour"'
+    assert keyword_query(question, counts, 100_000) == '"say" OR "quillwort"'
+    assert keyword_query(question, counts, 20_000) == '"quillwort"'
+    assert keyword_query(question, counts | {stem("harbour"): 18_000}, 1_000_000) == '"say" OR "quillwort"'
+    assert keyword_query("officials", counts, 100_000) == '"officials"'
