@@ -155,7 +155,8 @@ def recall_rows(size: int, directory: Path, built_s: float, data: np.ndarray,
     if kind == vectors.FLAT:
         kinds[f"{kind} (newsbot)"] = (index, None, 1, note)
     else:
-        for ef in (vectors.EF_SEARCH // 2, vectors.EF_SEARCH, vectors.EF_SEARCH * 2):
+        chosen = vectors.ef_search(index.ntotal)
+        for ef in (chosen // 2, chosen, chosen * 2):
             kinds[f"{kind} efSearch {ef}"] = (index, faiss.SearchParametersHNSW(efSearch=ef), 1, note)
     rows = []
     for name, (searched, params, first_key, row_note) in kinds.items():

@@ -18,21 +18,24 @@ import numpy as np
 # Exact search of one query costs 0.31 ms at 10k vectors and 6.7 ms at 100k (bench/README.md, 2
 # cores), 60 ms at 1M (below); past 50k passages it costs more than the rest of the query path.
 EXACT_UP_TO = 50_000
-# Links per node of the graph (faiss's HNSW M), candidate list lengths when adding and searching.
-# Measured once, on 1M synthetic 384-d vectors (the 30,320 passage vectors of a Reuters index, each
-# copied with noise as bench/query.py does) and 200 queries far from every vector as real questions
-# are (a source vector plus Gaussian noise of scale 0.9/sqrt(d), renormalised: cosine 0.745 to the
-# nearest vector), recall@10 against exact, one query at a time on one thread, machine shared:
-#   efConstruction 40 (faiss's default): efSearch 64 / 128 / 256 / 512 / 2048: recall 0.890 / 0.925 /
-#     0.952 / 0.982 / 0.990 at 0.25 / 0.38 / 0.65 / 1.2 / 5.2 ms
-#   efConstruction 80: efSearch 128 / 256 / 512 / 1024: recall 0.984 / 0.984 / 0.992 / 0.995 at
-#     0.36 / 0.62 / 1.1 / 2.4 ms
-# Adding the 1M vectors on 2 threads took 279 s (212 s at efConstruction 40); the graph held 1.7 GiB.
-# Each copied vector has ~32 near-duplicates, so the true top 10 are near ties: a harder case than
-# real passages.
+# Links per node of the graph (faiss's HNSW M), candidate list lengths when adding and searching,
+# from two measurements of recall@10 against exact, one query at a time on one thread:
+# 1. 1M synthetic vectors (a 30k-passage Reuters index's vectors, each copied with noise as
+#    bench/query.py does) and 200 queries far from every vector (cosine 0.745 to the nearest),
+#    machine shared. efConstruction 40 (faiss's default): efSearch 128 / 512 / 2048 gave 0.925 /
+#    0.982 / 0.990 at 0.38 / 1.2 / 5.2 ms; efConstruction 80: efSearch 128 / 512 / 1024 gave 0.984 /
+#    0.992 / 0.995 at 0.36 / 1.1 / 2.4 ms. Adding 1M vectors on 2 threads: 279 s, 1.7 GiB.
+# 2. bench/query.py's real questions over 46k Reuters passages replicated to 1M (~21 noisy copies
+#    each, so the 10th and 11th exact scores differ by 0.0012 on average), idle machine:
+#    efConstruction 80, efSearch 512 / 1024 / 2048 gave 0.955 / 0.981 / 0.993 at 1.4 / 2.7 / 5.2 ms
+#    (M=48, efConstruction 120: 0.964 / 0.987 / 0.997, built in 251 s instead of 166 s). At 100k,
+#    efSearch 512 gave 0.988 in 1.1 ms. Hence the longer list from LARGE_FROM vectors: dense search
+#    runs beside keyword search, which takes longer, so it costs an answer nothing.
 HNSW_M = 32
 EF_CONSTRUCTION = 80
 EF_SEARCH = 512
+EF_SEARCH_LARGE = 2048
+LARGE_FROM = 300_000
 # A filtered search of the graph keeps only allowed ids, so it widens its candidate list by the
 # inverse of their share (at most MAX_EF_SEARCH); filters allowing at most EXACT_FILTER_UP_TO
 # passages are scored exactly instead, from the vectors the index holds. Same 1M graph, random
@@ -88,6 +91,11 @@ class Tombstones:
 NO_TOMBSTONES = Tombstones()
 
 
+def ef_search(count: int) -> int:
+    """The graph's candidate list length when searching `count` vectors."""
+    return EF_SEARCH_LARGE if count >= LARGE_FROM else EF_SEARCH
+
+
 def kind_for(count: int) -> str:
     """The FAISS kind (the factory string) that suits `count` vectors."""
     return FLAT if count <= EXACT_UP_TO else HNSW
@@ -132,7 +140,7 @@ def tune(index: faiss.Index) -> None:
     from an older file must work as the constants here say)."""
     graph = _hnsw(index)
     if graph is not None:
-        graph.hnsw.efSearch = EF_SEARCH
+        graph.hnsw.efSearch = ef_search(index.ntotal)
         graph.hnsw.efConstruction = EF_CONSTRUCTION
     ivf = _ivf(index)
     if ivf is not None:  # what earlier versions probed: a quarter of the lists
@@ -168,13 +176,13 @@ def search(index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray | 
         return index.search(query, k, params=params)
     if allowed is None:
         selector = tombstones.selector
-        ef = max(EF_SEARCH, k)
+        ef = max(ef_search(index.ntotal), k)
     else:
         allowed = tombstones.exclude(allowed)
         if allowed.size <= EXACT_FILTER_UP_TO:
             return _score_exactly(index, query, k, allowed)
         selector, bitmap = _bitmap(allowed)  # noqa: F841 (the selector reads it)
-        ef = min(MAX_EF_SEARCH, max(EF_SEARCH, k) * index.ntotal // allowed.size)
+        ef = min(MAX_EF_SEARCH, max(ef_search(index.ntotal), k) * index.ntotal // allowed.size)
     params = (faiss.SearchParametersHNSW(sel=selector, efSearch=ef) if selector is not None
               else faiss.SearchParametersHNSW(efSearch=ef))
     return index.search(query, k, params=params)

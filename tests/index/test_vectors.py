@@ -91,7 +91,7 @@ def test_the_index_type_follows_the_size_and_growth_adds_to_the_graph(tmp_path, 
     faiss.write_index(graph, str(directory / VECTORS_FILE))
     with Store.open(directory) as store:
         assert store.meta["faiss_index"] == store.stats().faiss_index == vectors.HNSW
-        assert faiss.downcast_index(store._vectors.index).hnsw.efSearch == vectors.EF_SEARCH
+        assert faiss.downcast_index(store._vectors.index).hnsw.efSearch == vectors.ef_search(store.vector_count())
         assert _consistent(store)
         assert _self_recall(store, stored) >= 0.98
         january_3 = store.dense_search(next(iter(stored.values())), 5, Filters(since=dt.date(2024, 1, 3),
