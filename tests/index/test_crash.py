@@ -37,11 +37,13 @@ def passages_on_disk(index: Path) -> int:
 
 
 def state(index: Path) -> tuple[dict, list[str]]:
-    """Every passage (text and vector bytes) and every content hash, as a fresh reader sees them."""
+    """Every passage (text and vector bytes) and every content hash, as a fresh reader sees them;
+    every passage has its sentence vectors."""
     with Store.open(index) as store:
         passages = {r[0]: (r[1], r[2]) for r in store.db.execute("SELECT id, text, vector FROM passages")}
         keys = np.array(sorted(r[0] for r in store.db.execute("SELECT rowid FROM passages")), dtype=np.int64)
         assert np.array_equal(store.faiss_keys(), keys), "FAISS ids and SQLite rows differ"
+        assert len(store.sentence_vectors(keys.tolist())) == keys.size, "a passage lacks its sentence vectors"
         hashes = [r[0] for r in store.db.execute("SELECT content_hash FROM articles")]
     return passages, hashes
 
