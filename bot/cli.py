@@ -186,7 +186,7 @@ def cmd_index_repair(args: argparse.Namespace, settings: Settings) -> int:
         count = store.repair()
     store, embedder = _open_store(settings, writable=True)
     with store:
-        sentences = add_missing_sentences(store, embedder)
+        sentences = add_missing_sentences(store, embedder, progress=sys.stderr.isatty())
     print(f"vectors: {count}\npassages given sentence vectors: {sentences}")
     return EXIT_OK
 

@@ -173,10 +173,11 @@ def _commit(store: Store, embedder: Embedder, step: Step, report: IngestReport) 
     report.passages += len(passages)
 
 
-def add_missing_sentences(store: Store, embedder: Embedder, step: int = COMMIT_PASSAGES) -> int:
+def add_missing_sentences(store: Store, embedder: Embedder, step: int = COMMIT_PASSAGES, progress: bool = False) -> int:
     """Encode and store the sentences of passages indexed before sentence vectors were kept, a
     transaction per step; returns the number of passages done."""
     done = 0
+    bar = tqdm(unit="passage", desc="sentence vectors", disable=not progress, leave=False)
     while todo := store.passages_without_sentences(step):
         split = {key: split_sentences(p.text, offset=p.start) for key, p in todo}
         texts = list(dict.fromkeys(s.text for spans in split.values() for s in spans))
@@ -184,6 +185,8 @@ def add_missing_sentences(store: Store, embedder: Embedder, step: int = COMMIT_P
         store.write_sentences({key: [SentenceVector(s.start, s.end, encoded[s.text]) for s in spans]
                                for key, spans in split.items() if spans})
         done += len(todo)
+        bar.update(len(todo))
         if not texts:
             break
+    bar.close()
     return done
