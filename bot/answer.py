@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -162,13 +160,10 @@ def with_context(question: str, history: Sequence[Turn]) -> str:
 class AnswerEngine:
     """Answers questions from one index; shares the searcher's model for sentence scoring."""
 
-    def __init__(self, searcher: Searcher, config: EngineConfig = EngineConfig(), cache_size: int = 20_000) -> None:
+    def __init__(self, searcher: Searcher, config: EngineConfig = EngineConfig()) -> None:
         self.searcher = searcher
         self.embedder: Embedder = searcher.embedder
         self.config = config
-        self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
-        self._cache_lock = threading.Lock()
         self._told_repair = False
 
     def _pool_sentences(self, hits: list[Hit]) -> EncodedSentences:
@@ -192,26 +187,10 @@ class AnswerEngine:
                 self._told_repair = True
                 log.warning("some passages have no stored sentence vectors (indexed by an older newsbot), so "
                             "answers encode them: `newsbot index repair` adds them and makes answers faster")
-            encoded = dict(zip(texts, self._encode_sentences(texts)))
+            encoded = dict(zip(texts, self.embedder.encode_queries(texts)))
             for n, spans in missing.items():
                 pieces[n] = [(s, encoded[s.text]) for s in spans]
         return pieces
-
-    def _encode_sentences(self, texts: list[str]) -> np.ndarray:
-        """Sentence vectors, remembered across questions (the same passages come back often);
-        safe to call from several threads."""
-        with self._cache_lock:
-            known = {t: self._sentence_vectors[t] for t in texts if t in self._sentence_vectors}
-        missing = list(dict.fromkeys(t for t in texts if t not in known))
-        if missing:
-            known.update(zip(missing, self.embedder.encode_queries(missing)))
-        with self._cache_lock:
-            for text in texts:
-                self._sentence_vectors[text] = known[text]
-                self._sentence_vectors.move_to_end(text)
-            while len(self._sentence_vectors) > self._cache_size:
-                self._sentence_vectors.popitem(last=False)
-        return np.vstack([known[t] for t in texts])
 
     def answer(
         self,

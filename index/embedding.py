@@ -166,7 +166,7 @@ class Embedder:
 
     @property
     def query_backend(self) -> str:
-        """The lowest-latency backend of the passages' family, for questions and answer sentences."""
+        """The lowest-latency backend of the passages' family, for questions."""
         if self._query is None:
             self._query = self._choose(_QUERY_ORDER, FAMILY[self.backend])
             if FAMILY[self._query] != FAMILY[self.backend]:
@@ -193,9 +193,10 @@ class Embedder:
         return self._encode(self.backend, texts)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """Like `encode`, on the low-latency backend (questions, answer sentences), in an ONNX
-        Runtime session of one thread: a question is encoded while keyword search (or another
-        answer) keeps the other core busy, where two threads wait for each other. One question,
+        """Like `encode`, on the low-latency backend (questions; the sentences of indexes made before
+        sentence vectors were stored), in an ONNX Runtime session of one thread: a question is
+        encoded while keyword search (or another answer) keeps the other core busy, where two
+        threads wait for each other. One question,
         int8: 2.1 ms on one thread and 1.3 on two when idle; p95 2.6 against 6.5 ms beside a
         busy core (100k-passage FTS5 searches in a loop)."""
         if not texts:

@@ -17,7 +17,8 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -204,6 +205,14 @@ def _write_atomically(path: Path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def _insert_sentences(cur: sqlite3.Cursor, groups: Iterable[tuple[int, Sequence[SentenceVector]]]) -> None:
+    """Insert each passage key's sentence vectors (float16)."""
+    cur.executemany(
+        "INSERT INTO sentences (passage, start_char, end_char, vector) VALUES (?, ?, ?, ?)",
+        [(key, s.start, s.end, np.asarray(s.vector, dtype=SENTENCE_DTYPE).tobytes()) for key, group in groups for s in group],
+    )
 
 
 def _article_from_row(row: sqlite3.Row) -> Article:
@@ -505,9 +514,7 @@ class Store:
         if len(passages) != len(vectors) or (sentences is not None and len(sentences) != len(passages)):
             raise ValueError("one vector and one list of sentences per passage")
         added_at = _now()
-        cur = self.db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as cur:
             removed = self._delete_articles(cur, list(replace))
             cur.executemany(
                 "INSERT INTO articles (id, title, date, source, url, path, content_hash, text, added_at)"
@@ -528,15 +535,7 @@ class Store:
                 )
                 keys.append(cur.lastrowid)
             if sentences is not None:
-                cur.executemany(
-                    "INSERT INTO sentences (passage, start_char, end_char, vector) VALUES (?, ?, ?, ?)",
-                    [(key, s.start, s.end, np.asarray(s.vector, dtype=SENTENCE_DTYPE).tobytes())
-                     for key, group in zip(keys, sentences) for s in group],
-                )
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
+                _insert_sentences(cur, zip(keys, sentences))
         self._drop_vectors(removed)
         if keys:
             self._add_vectors(np.ascontiguousarray(vectors, dtype=np.float32), np.array(keys, dtype=np.int64))
@@ -546,18 +545,8 @@ class Store:
         """Store the sentence vectors of passages that lack them (an index made before they were
         kept); one transaction."""
         self._require_writable()
-        cur = self.db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
-            cur.executemany(
-                "INSERT OR IGNORE INTO sentences (passage, start_char, end_char, vector) VALUES (?, ?, ?, ?)",
-                [(key, s.start, s.end, np.asarray(s.vector, dtype=SENTENCE_DTYPE).tobytes())
-                 for key, group in sentences.items() for s in group],
-            )
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
+        with self._transaction() as cur:
+            _insert_sentences(cur, sentences.items())
 
     def passages_without_sentences(self, limit: int) -> list[tuple[int, Passage]]:
         """Up to `limit` stored passages that have no sentence vectors yet, with their keys."""
@@ -567,6 +556,18 @@ class Store:
                 " WHERE NOT EXISTS (SELECT 1 FROM sentences s WHERE s.passage = p.rowid) LIMIT ?", (limit,),
             ).fetchall()
         return [(r[0], Passage(r[1], r[2], r[3], r[4], r[5], r[6])) for r in rows]
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
 
     def _add_vectors(self, rows: np.ndarray, keys: np.ndarray) -> None:
         with vectors.threads():
@@ -595,14 +596,8 @@ class Store:
             "SELECT 1 FROM articles WHERE id = ?", (i,)).fetchone()]
         if not ids:
             return []
-        cur = self.db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as cur:
             removed = self._delete_articles(cur, ids)
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
         self._drop_vectors(removed)
         self._dirty = True
         self.flush()
