@@ -41,7 +41,7 @@ def machine_facts() -> list[tuple[str, str]]:
     import faiss
     import torch
 
-    from index.backends import cpu_has_bf16
+    from newsbot.index.backends import cpu_has_bf16
 
     model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo", encoding="utf-8", errors="replace")
                   if line.startswith("model name")), platform.machine())

@@ -22,10 +22,13 @@ from pathlib import Path
 import numpy as np
 from common import machine_facts, positive_int, report, say
 
-from index import backends
-from index.articles import LoadProblem, load_paths
-from index.chunking import ChunkingConfig, chunk_article
-from index.embedding import Embedder
+from newsbot.index import backends
+from newsbot.index.articles import LoadProblem, load_paths
+from newsbot.index.chunking import ChunkingConfig, chunk_article
+from newsbot.index.embedding import Embedder
+from newsbot.settings import Settings
+
+CACHE_DIR = Settings.from_env().cache_dir
 
 QUESTIONS = (
     "What did the central bank decide about interest rates?",
@@ -81,7 +84,7 @@ def measure(backend: str, texts: list[str], sizes: list[int], questions: int, re
             squad) -> dict:
     say(f"{backend}: loading")
     started = time.perf_counter()
-    embedder = Embedder(backend=backend)
+    embedder = Embedder(cache_dir=CACHE_DIR, backend=backend)
     embedder.encode(texts[:8])
     result: dict = {"backend": backend, "load_s": time.perf_counter() - started, "rates": {}}
     for size in sizes:
@@ -118,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
         reference = results[0]["vectors"] if results else None
         results.append(measure(backend, texts, sizes, args.questions, reference, squad))
     baseline = results[0]["rates"].get(16) or results[0]["rates"][sizes[0]]
-    auto = Embedder().backend
+    auto = Embedder(cache_dir=CACHE_DIR).backend
     header = ("backend", *[f"batch {s} p/s" for s in sizes], "best vs fp32 b16", "question ms",
               "cosine min/mean", "recall@5", "load s")
     rows = []

@@ -5,7 +5,7 @@ What it measures, over the passages of the loaded articles (default chunking):
 * raw encode throughput: the backend's own encode over the texts ingest encodes (every passage
   and every sentence of a passage, each distinct text once), all at once (the model is warmed
   first, so its load time is excluded); and of the passages alone, to show what sentences cost;
-* end-to-end ingest throughput: `index.ingest.ingest` into a fresh index directory, timed from
+* end-to-end ingest throughput: `newsbot.index.ingest.ingest` into a fresh index directory, timed from
   `Store.open` to `Store.close` (chunking, embedding in commit steps, SQLite + FTS5, FAISS flush),
   and its ratio to the raw encode throughput (target >= 0.9);
 * index size on disk and the growth of the process's RSS during ingest, in total and per passage;
@@ -38,13 +38,16 @@ from pathlib import Path
 import numpy as np
 from common import machine_facts, positive_int, report, rss_bytes, run_in_workdir, say
 
-from index.articles import Article, LoadProblem, load_paths
-from index.chunking import ChunkingConfig, Passage, chunk_article
-from index.embedding import Embedder
-from index.ingest import IngestReport, ingest
-from index.search import Mode, QueryError, Searcher
-from index.sentences import split_sentences
-from index.store import Store
+from newsbot.index.articles import Article, LoadProblem, load_paths
+from newsbot.index.chunking import ChunkingConfig, Passage, chunk_article
+from newsbot.index.embedding import Embedder
+from newsbot.settings import Settings
+from newsbot.index.ingest import IngestReport, ingest
+from newsbot.index.search import Mode, QueryError, Searcher
+from newsbot.index.sentences import split_sentences
+from newsbot.index.store import Store
+
+CACHE_DIR = Settings.from_env().cache_dir
 
 TARGET_RATIO = 0.9
 TOP_K = 10
@@ -107,7 +110,7 @@ def load_corpus(path: Path, limit: int | None) -> Corpus:
 
 
 def unique_articles(articles: list[Article]) -> list[Article]:
-    """The first article per content hash and per id (what `index.ingest.plan` keeps)."""
+    """The first article per content hash and per id (what `newsbot.index.ingest.plan` keeps)."""
     hashes: set[str] = set()
     ids: set[str] = set()
     kept: list[Article] = []
@@ -180,7 +183,7 @@ def run_searches(index_dir: Path, embedder: Embedder, questions: list[tuple[str,
     """Each mode gets a fresh embedder, so no question vector comes from an earlier mode's cache."""
     store = Store.open(index_dir, model=embedder.name)
     try:
-        return [time_searches(Searcher(store, Embedder(embedder.name, backend=embedder.backend)), mode, questions)
+        return [time_searches(Searcher(store, Embedder(embedder.name, backend=embedder.backend, cache_dir=CACHE_DIR)), mode, questions)
                 for mode in MODES]
     finally:
         store.close()
@@ -243,7 +246,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> None:
     corpus = load_corpus(args.corpus, args.limit)
     if not corpus.passages:
         raise SystemExit(f"no articles could be loaded from {args.corpus}")
-    embedder = Embedder(backend=args.backend, **({"batch_size": args.batch_size} if args.batch_size else {}))
+    embedder = Embedder(cache_dir=CACHE_DIR, backend=args.backend, **({"batch_size": args.batch_size} if args.batch_size else {}))
     index_dir = Path(tempfile.mkdtemp(prefix="index-", dir=workdir))
     passage_texts = [p.text for p in corpus.passages]
     texts = encoded_texts(corpus.passages)

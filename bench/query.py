@@ -33,14 +33,17 @@ import faiss
 import numpy as np
 from common import machine_facts, positive_int, report, run_in_workdir, say
 
-from bot.answer import AnswerEngine
-from index import vectors
-from index.articles import make_article
-from index.chunking import Passage
-from index.embedding import Embedder
-from index.search import Mode, Searcher
-from index.sentences import split_sentences
-from index.store import VECTORS_FILE, SentenceVector, Store
+from newsbot.answer.engine import AnswerEngine
+from newsbot.index import vectors
+from newsbot.index.articles import make_article
+from newsbot.index.chunking import Passage
+from newsbot.index.embedding import Embedder
+from newsbot.settings import Settings
+from newsbot.index.search import Mode, Searcher
+from newsbot.index.sentences import split_sentences
+from newsbot.index.store import VECTORS_FILE, SentenceVector, Store
+
+CACHE_DIR = Settings.from_env().cache_dir
 
 NOISE = 0.33
 MODES = (Mode.HYBRID, Mode.DENSE, Mode.KEYWORD)
@@ -120,7 +123,7 @@ def latencies(directory: Path, meta: dict, questions: list[str]) -> dict[str, np
     out = {}
     with Store.open(directory) as store:
         for mode in MODES:
-            engine = AnswerEngine(Searcher(store, Embedder(meta["model"], family=store.vector_family)))
+            engine = AnswerEngine(Searcher(store, Embedder(meta["model"], family=store.vector_family, cache_dir=CACHE_DIR)))
             engine.answer("warm up the engine", mode=mode)
             times = []
             for question in questions:
@@ -134,7 +137,7 @@ def latencies(directory: Path, meta: dict, questions: list[str]) -> dict[str, np
 
 def startup_seconds(directory: Path, question: str) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "bot.cli", "ask", question, "--index", str(directory)],
+    subprocess.run([sys.executable, "-m", "newsbot.cli.main", "ask", question, "--index", str(directory)],
                    check=True, capture_output=True)
     return time.perf_counter() - started
 
@@ -175,7 +178,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> None:
     rng = np.random.default_rng(0)
     picked = random.Random(0).sample(range(len(rows)), min(args.questions, len(rows)))
     questions = list(dict.fromkeys(question_of(rows[i].text) for i in picked))
-    query_vectors = Embedder(meta["model"]).encode_queries(questions)
+    query_vectors = Embedder(meta["model"], cache_dir=CACHE_DIR).encode_queries(questions)
     table = []
     for size in [int(s) for s in args.sizes.split(",")]:
         say(f"size {size:,}: building")

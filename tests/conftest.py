@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import atexit
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
+from shared import ARTICLES, CACHE_DIR
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-# ONNX exports and backend checks go to a cache of this run only (subprocesses inherit it).
-os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="newsbot-test-cache-")
-atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
+from newsbot.app import Newsbot
+from newsbot.index.articles import load_paths
+from newsbot.index.embedding import Embedder
+from newsbot.settings import Settings
 
-from index.articles import load_paths  # noqa: E402
-from index.embedding import Embedder  # noqa: E402
-from index.ingest import ingest  # noqa: E402
-from index.store import Store  # noqa: E402
-
-FIXTURES = Path(__file__).parent / "fixtures"
-ARTICLES = FIXTURES / "articles"
-
-pytest_plugins = ["bot_harness", "reliability"]
+pytest_plugins = ["reliability"]
 
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    model = Embedder()
+    model = Embedder(cache_dir=CACHE_DIR)
     model.encode(["warm up"])
     return model
 
@@ -45,8 +35,7 @@ def articles_dir(tmp_path: Path) -> Path:
 def built_index(tmp_path: Path, embedder: Embedder, articles_dir: Path) -> Path:
     """An index directory holding the fixture articles."""
     directory = tmp_path / "index"
-    with Store.open(directory, model=embedder.name, dimension=embedder.dimension, backend=embedder.backend,
-                    writable=True) as store:
-        report = ingest(store, embedder, load_paths([articles_dir]))
+    with Newsbot.open(Settings(index_dir=directory), create=True) as app:
+        report = app.add(load_paths([articles_dir]))
     assert report.added == 5 and not report.problems
     return directory

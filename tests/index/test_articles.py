@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from index.articles import Article, LoadProblem, load_paths
+from newsbot.index.articles import Article, LoadProblem, load_paths
 
 
 def load(*paths: Path) -> tuple[list[Article], list[LoadProblem]]:

@@ -9,10 +9,12 @@ import json
 import numpy as np
 import pytest
 
-from bot.cli import main
-from index import backends
-from index.backends import BackendError
-from index.embedding import Embedder, default_cache_dir
+from newsbot.cli.main import main
+from newsbot.index import backends
+from newsbot.index.backends import BackendError
+from shared import CACHE_DIR
+
+from newsbot.index.embedding import Embedder
 
 TEXTS = [
     "Who won?",
@@ -28,12 +30,12 @@ AVAILABLE = [b for b in backends.BACKENDS if not backends.missing_packages(b)
 
 @pytest.fixture(scope="module")
 def reference() -> np.ndarray:
-    return Embedder(backend=backends.TORCH).encode(TEXTS)
+    return Embedder(cache_dir=CACHE_DIR, backend=backends.TORCH).encode(TEXTS)
 
 
 @pytest.mark.parametrize("backend", AVAILABLE)
 def test_each_backend_agrees_with_torch_fp32(backend, reference):
-    vectors = Embedder(backend=backend, batch_size=2).encode(TEXTS)
+    vectors = Embedder(cache_dir=CACHE_DIR, backend=backend, batch_size=2).encode(TEXTS)
     assert vectors.dtype == np.float32 and vectors.shape == reference.shape
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
     floor = 0.98 if backend == backends.ONNX_INT8 else 0.99
@@ -43,8 +45,8 @@ def test_each_backend_agrees_with_torch_fp32(backend, reference):
 def test_long_texts_are_not_cut_at_128_tokens(reference):
     if backends.ONNX not in AVAILABLE:
         pytest.skip("onnxruntime is not installed")
-    vector = Embedder(backend=backends.ONNX).encode(TEXTS[2:])[0]
-    cut = Embedder(backend=backends.TORCH).encode([TEXTS[2].rsplit(" Pirates", 1)[0]])[0]
+    vector = Embedder(cache_dir=CACHE_DIR, backend=backends.ONNX).encode(TEXTS[2:])[0]
+    cut = Embedder(cache_dir=CACHE_DIR, backend=backends.TORCH).encode([TEXTS[2].rsplit(" Pirates", 1)[0]])[0]
     assert float(vector @ reference[2]) > 0.9999
     assert float(vector @ cut) < float(vector @ reference[2])
 
@@ -52,11 +54,11 @@ def test_long_texts_are_not_cut_at_128_tokens(reference):
 def test_the_onnx_export_is_made_once_and_reused():
     if backends.ONNX not in AVAILABLE:
         pytest.skip("onnxruntime is not installed")
-    Embedder(backend=backends.ONNX).encode(["first use exports"])
-    exports = list(default_cache_dir().glob("*/model.onnx"))
+    Embedder(cache_dir=CACHE_DIR, backend=backends.ONNX).encode(["first use exports"])
+    exports = list(CACHE_DIR.glob("*/model.onnx"))
     assert len(exports) == 1
     stamp = exports[0].stat().st_mtime_ns
-    backends.onnx_export(backends.ModelLayout.read(_packaged()), default_cache_dir())
+    backends.onnx_export(backends.ModelLayout.read(_packaged()), CACHE_DIR)
     assert exports[0].stat().st_mtime_ns == stamp
 
 
@@ -67,12 +69,12 @@ def _packaged() -> str:
 
 
 def test_auto_picks_a_backend_that_agrees_and_questions_are_cached():
-    embedder = Embedder()
+    embedder = Embedder(cache_dir=CACHE_DIR)
     assert embedder.backend in AVAILABLE
     assert backends.FAMILY[embedder.query_backend] == backends.FAMILY[embedder.backend]
     first = embedder.encode_query("What did the central bank do?")
     assert embedder.encode_query("What did the central bank do?") is first
-    checks = json.loads((default_cache_dir() / "agreement.json").read_text())
+    checks = json.loads((CACHE_DIR / "agreement.json").read_text())
     assert all(score >= 0.98 for score in checks.values())
 
 
@@ -80,7 +82,7 @@ def test_a_missing_package_names_the_extra(monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "openvino" else real(name, *a))
     with pytest.raises(BackendError, match=r"newsbot\[openvino\]"):
-        Embedder(backend=backends.OPENVINO)
+        Embedder(cache_dir=CACHE_DIR, backend=backends.OPENVINO)
     assert backends.OPENVINO not in [b for b in backends.BACKENDS if not backends.missing_packages(b)]
 
 

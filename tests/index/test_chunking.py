@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from index.articles import make_article
-from index.chunking import ChunkingConfig, chunk_article
-from index.sentences import split_sentences
+from newsbot.index.articles import make_article
+from newsbot.index.chunking import ChunkingConfig, chunk_article
+from newsbot.index.sentences import split_sentences
 
 NEWS = (
     "The U.S. Senate voted 52-48 on Jan. 5 to confirm the nominee. Democrats objected. "

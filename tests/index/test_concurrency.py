@@ -6,12 +6,12 @@ import datetime as dt
 import threading
 from pathlib import Path
 
-from index.articles import make_article
-from index.chunking import chunk_article
-from index.embedding import Embedder
-from index.ingest import ingest
-from index.search import Mode, Searcher
-from index.store import Store
+from newsbot.index.articles import make_article
+from newsbot.index.chunking import chunk_article
+from newsbot.index.embedding import Embedder
+from newsbot.index.ingest import ingest
+from newsbot.index.search import Mode, Searcher
+from newsbot.index.store import Store
 
 
 def test_a_reader_never_sees_half_an_article_during_an_ingest(built_index: Path, embedder: Embedder) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from index.store import VECTORS_FILE, Store
+from newsbot.index.store import VECTORS_FILE, Store
 
 KILL_POINTS = 20
 ARTICLES = 200
@@ -51,7 +51,7 @@ def state(index: Path) -> tuple[dict, list[str]]:
 def add(index: Path, corpus: Path) -> subprocess.Popen:
     env = {**os.environ, "NEWSBOT_COMMIT_PASSAGES": "10", "NEWSBOT_BATCH_SIZE": "8"}
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "index", "add", str(corpus), "--index", str(index), "--quiet"],
+        [sys.executable, "-m", "newsbot.cli.main", "index", "add", str(corpus), "--index", str(index), "--quiet"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from index.ingest import _prefetched
+from newsbot.index.ingest import _prefetched
 
 
 def test_steps_arrive_in_order_and_errors_reach_the_caller():

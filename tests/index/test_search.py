@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import snowballstemmer
 
-from index.embedding import Embedder
-from index.search import Mode, QueryError, Searcher, keyword_query, reciprocal_rank_fusion
-from index.store import Filters, Store
+from newsbot.index.embedding import Embedder
+from newsbot.index.search import Mode, QueryError, Searcher, keyword_query, reciprocal_rank_fusion
+from newsbot.index.store import Filters, Store
 
 
 @pytest.fixture

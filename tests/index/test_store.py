@@ -9,18 +9,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.articles import load_paths, make_article
-from index.embedding import Embedder
-from index.ingest import ingest
-from index.sentences import split_sentences
-from index.store import DB_FILE, VECTORS_FILE, CorruptIndex, IndexLocked, IndexNotFound, ModelMismatch, Store
+from newsbot.index.articles import load_paths, make_article
+from shared import CACHE_DIR
+
+from newsbot.index.embedding import Embedder
+from newsbot.index.ingest import ingest
+from newsbot.index.sentences import split_sentences
+from newsbot.index.store import DB_FILE, VECTORS_FILE, CorruptIndex, IndexLocked, IndexNotFound, ModelMismatch, Store
 
 
 class CountingEmbedder(Embedder):
     """The real model, counting the texts it is asked to encode."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(cache_dir=CACHE_DIR)
         self.encoded: list[str] = []
 
     def encode(self, texts):
@@ -163,7 +165,7 @@ def test_a_failed_ingest_keeps_the_old_index_and_every_committed_step(built_inde
         committed = store.stats().articles - 5
         assert 0 < committed < 60
     with Store.open(built_index, writable=True) as store:
-        report = ingest(store, Embedder(), many)
+        report = ingest(store, Embedder(cache_dir=CACHE_DIR), many)
         assert consistent(store) and store.stats().articles == 65
     assert (report.added, report.duplicates) == (60 - committed, committed)
 

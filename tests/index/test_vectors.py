@@ -14,10 +14,10 @@ import faiss
 import numpy as np
 import pytest
 
-from index import vectors
-from index.articles import make_article
-from index.chunking import Passage
-from index.store import META_FILE, VECTORS_FILE, Filters, Store
+from newsbot.index import vectors
+from newsbot.index.articles import make_article
+from newsbot.index.chunking import Passage
+from newsbot.index.store import META_FILE, VECTORS_FILE, Filters, Store
 
 DIMENSION = 32
 THRESHOLD = 300
@@ -72,7 +72,7 @@ EVERY_DAY = Filters(since=dt.date(2024, 1, 1), until=dt.date(2024, 1, 28))
 def test_the_index_type_follows_the_size_and_growth_adds_to_the_graph(tmp_path, small_threshold, caplog):
     rng = np.random.default_rng(7)
     directory = tmp_path / "index"
-    caplog.set_level(logging.WARNING, logger="index.store")
+    caplog.set_level(logging.WARNING, logger="newsbot.index.store")
     with Store.open(directory, model="m", dimension=DIMENSION, writable=True) as store:
         stored = _write(store, 0, 200, rng)
         store.flush()

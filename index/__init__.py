@@ -1,1 +1,0 @@
-"""The passage index: articles in, passages and vectors stored, hits out."""

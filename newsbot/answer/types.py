@@ -1,0 +1,101 @@
+"""What the answer engine gives its front ends: an `Answer` of cited parts, plain frozen data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from newsbot.answer.timeframe import TimeFrame
+from newsbot.index.search import Hit
+
+NOT_FOUND = "I couldn't find that in the articles."
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation."""
+
+    question: str
+    answer: str = ""
+
+
+@dataclass(frozen=True)
+class Citation:
+    """The source of one answer sentence: the article, the passage, the sentence and its offsets
+    (`start`/`end` index the article text)."""
+
+    n: int
+    article_id: str
+    title: str
+    date: dt.date | None
+    source: str
+    url: str | None
+    sentence: str
+    start: int
+    end: int
+    passage: str
+
+
+@dataclass(frozen=True)
+class AnswerPart:
+    """A sentence of the answer and the citation numbers that back it."""
+
+    text: str
+    citations: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    query: str
+    parts: tuple[AnswerPart, ...]
+    citations: tuple[Citation, ...]
+    confidence: float
+    abstained: bool
+    time_frame: TimeFrame = TimeFrame()
+    hits: tuple[Hit, ...] = field(default=(), repr=False)
+
+    @property
+    def text(self) -> str:
+        """The answer as one string with inline `[n]` markers."""
+        return " ".join(f"{p.text} {''.join(f'[{n}]' for n in p.citations)}" for p in self.parts)
+
+    def closest_articles(self, limit: int = 3) -> list[Hit]:
+        """The best hit of each of the first few distinct articles (shown when abstaining)."""
+        seen: dict[str, Hit] = {}
+        for hit in self.hits:
+            seen.setdefault(hit.article.id, hit)
+        return list(seen.values())[:limit]
+
+
+def answer_record(answer: Answer) -> dict:
+    """The answer as JSON-ready data (`ask --json`, `newsbot eval --details`)."""
+    return {
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "confidence": round(answer.confidence, 4),
+        "citations": [
+            {
+                "n": c.n, "article_id": c.article_id, "title": c.title,
+                "date": c.date.isoformat() if c.date else None, "source": c.source, "url": c.url,
+                "sentence": c.sentence, "start": c.start, "end": c.end, "passage": c.passage,
+            }
+            for c in answer.citations
+        ],
+    }
+
+
+def cited_where(citation: Citation) -> str:
+    return citation.url or citation.source
+
+
+def grouped_sources(answer: Answer) -> list[tuple[list[int], Citation]]:
+    """Citations grouped by article, so an article cited twice is listed once."""
+    grouped: dict[str, tuple[list[int], Citation]] = {}
+    for citation in answer.citations:
+        grouped.setdefault(citation.article_id, ([], citation))[0].append(citation.n)
+    return list(grouped.values())
+
+
+def date_label(value: dt.date | None) -> str:
+    return value.isoformat() if value else "undated"

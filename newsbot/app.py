@@ -1,0 +1,93 @@
+"""The one composition point: `Newsbot.open(settings)` builds the store, the embedder and the answer
+engine once; the CLI, the Telegram bot, `newsbot eval` and the tests all go through it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from newsbot.answer.engine import AnswerEngine
+from newsbot.answer.types import Answer, Turn
+from newsbot.index.articles import Article, LoadProblem
+from newsbot.index.embedding import DEFAULT_MODEL, Embedder, canonical_model_name
+from newsbot.index.ingest import IngestReport, ingest
+from newsbot.index.search import Hit, Mode, Searcher
+from newsbot.index.store import Filters, Stats, Store, index_exists
+from newsbot.settings import Settings
+
+
+class Newsbot:
+    """An open index with its embedder, searcher and engine. Use `Newsbot.open`; `close` (or the
+    `with` block) closes what `open` opened, once."""
+
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.searcher = Searcher(store, embedder)
+        self.engine = AnswerEngine(self.searcher)
+
+    @classmethod
+    def open(cls, settings: Settings, *, writable: bool = False, create: bool = False) -> Newsbot:
+        """Open the index at `settings.index_dir`; `create` makes a new one (a writer) when none is
+        there yet, with `settings.model` or the default model."""
+        if create and not index_exists(settings.index_dir):
+            embedder = _embedder(settings, settings.model or DEFAULT_MODEL)
+            store = Store.open(settings.index_dir, model=embedder.name, dimension=embedder.dimension,
+                               backend=embedder.backend, writable=True)
+            return cls(settings, store, embedder)
+        model = canonical_model_name(settings.model) if settings.model else None
+        store = Store.open(settings.index_dir, model=model, writable=writable or create)
+        try:
+            return cls(settings, store, _embedder(settings, store.meta["model"], store.vector_family))
+        except BaseException:
+            store.close()
+            raise
+
+    def ask(self, question: str, history: Sequence[Turn] = (), today: dt.date | None = None,
+            mode: Mode = Mode.HYBRID, filters: Filters = Filters()) -> Answer:
+        """A cited answer (or an abstention) to `question`, in the conversation `history`."""
+        return self.engine.answer(question, history, today=today, mode=mode, filters=filters)
+
+    def search(self, query: str, k: int = 10, mode: Mode = Mode.HYBRID, filters: Filters = Filters()) -> list[Hit]:
+        """The `k` best passages for `query`."""
+        return self.searcher.search(query, k=k, mode=mode, filters=filters)
+
+    def add(self, items: Iterable[Article | LoadProblem], progress: bool = False) -> IngestReport:
+        """Index articles. A read-only Newsbot (the bot serving questions) opens a writer of its own
+        for the run, then picks up what it committed; a failure leaves the index as it was."""
+        if self.store.writable:
+            return ingest(self.store, self.embedder, items, self.settings.chunking(), progress=progress,
+                          commit_every=self.settings.commit_passages)
+        with Store.open(self.settings.index_dir, writable=True) as writer:
+            report = ingest(writer, self.embedder, items, self.settings.chunking(), progress=progress,
+                            commit_every=self.settings.commit_passages)
+        self.store.refresh()
+        return report
+
+    def remove(self, article_ids: Sequence[str] = (), sources: Sequence[str] = ()) -> list[str]:
+        """Remove articles by id and by source or file path; returns the ids removed."""
+        return self.store.remove(article_ids, sources)
+
+    def stats(self) -> Stats:
+        return self.store.stats()
+
+    def refresh(self) -> None:
+        """Pick up what another process committed to the index since it was opened."""
+        self.store.refresh()
+
+    def close(self) -> None:
+        try:
+            self.searcher.close()
+        finally:
+            self.store.close()
+
+    def __enter__(self) -> Newsbot:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def _embedder(settings: Settings, model: str, family: str | None = None) -> Embedder:
+    return Embedder(model, settings.batch_size, settings.backend, family=family, cache_dir=settings.cache_dir)

@@ -1,0 +1,180 @@
+"""Passage retrieval: dense (FAISS), keyword (FTS5 BM25) and their reciprocal rank fusion."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+import snowballstemmer
+
+from newsbot.index.articles import Article
+from newsbot.index.chunking import Passage
+from newsbot.index.embedding import Embedder
+from newsbot.index.stopwords import ENGLISH_STOP_WORDS
+from newsbot.index.store import Filters, Store
+
+RRF_K = 60
+# The fusion supplies the answer engine's pool, which the engine re-ranks (bot/evidence.py), so it is
+# tuned for recall of a 20-passage pool: on SQuAD train (3,807 questions, 200-word passages) equal
+# weights reach 0.970 (dense weight 0.3: 0.966); k = 10 instead of 60 changed it by under 0.005.
+DENSE_WEIGHT = 1.0
+# FTS5 scores every passage that holds any term of the OR query, so its cost follows the terms'
+# posting counts. A term in more than COMMON_TERM_SHARE of the passages adds little to BM25: leaving
+# such terms out took keyword search at 17k Reuters passages from p50 27 ms to 5 ms. Terms are then
+# taken rarest first while their postings add up to KEYWORD_POSTINGS (the rarest always), which bounds
+# the cost as the index grows: at 1M passages the share rule alone left hybrid answers at p50 138 ms.
+# At 100k, a budget of 20k postings kept 0.945 of the share rule's keyword top 10 at the same p50
+# (questions made as in bench/query.py).
+COMMON_TERM_SHARE = 0.1
+KEYWORD_POSTINGS = 20_000
+PRUNE_FROM = 10_000  # passages; below this FTS5 is fast anyway, and in a tiny index most terms are "common"
+_PORTER = snowballstemmer.stemmer("porter")
+_TERM = re.compile(r"\w+", re.UNICODE)
+STOP_WORDS = ENGLISH_STOP_WORDS | {"did", "does", "doing", "s", "t"}
+# Keyword searches (SQLite) at once, each beside the thread that encodes its question and searches
+# FAISS (both release the GIL).
+KEYWORD_THREADS = 2
+
+
+class Mode(str, Enum):
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    KEYWORD = "keyword"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage with its article and store key; `score` is the mode's own (RRF for
+    hybrid); `similarity` is the passage's cosine to the query when dense search returned it."""
+
+    passage: Passage
+    article: Article
+    score: float
+    rank: int
+    key: int
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+    similarity: float | None = None
+
+
+class QueryError(ValueError):
+    """The query cannot be searched (empty, or nothing searchable in it)."""
+
+
+def query_terms(text: str) -> list[str]:
+    """The text's distinct non-stopword terms, lower case, in order."""
+    return list(dict.fromkeys(
+        t for t in (m.group().lower() for m in _TERM.finditer(text))
+        if t not in STOP_WORDS and (len(t) > 1 or t.isdigit())
+    ))
+
+
+def keyword_query(text: str, postings: Mapping[str, int] | None = None, passages: int = 0) -> str:
+    """An FTS5 expression: the OR of the text's distinct non-stopword terms, each quoted.
+
+    OR rather than FTS5's default AND: a question rarely shares all its words with the answer,
+    and BM25 already ranks passages with more (and rarer) shared terms first. Given `postings` (the
+    passages holding each Porter stem, of `passages`), terms are kept rarest first, while they are
+    held by at most COMMON_TERM_SHARE of the passages and their postings add up to at most
+    KEYWORD_POSTINGS; the rarest term is always kept.
+    """
+    terms = query_terms(text)
+    if postings:
+        counts = dict(zip(terms, (postings.get(stem, 0) for stem in _PORTER.stemWords(terms))))
+        kept: set[str] = set()
+        total = 0
+        for term in sorted(terms, key=counts.__getitem__):
+            if kept and (counts[term] > COMMON_TERM_SHARE * passages or total + counts[term] > KEYWORD_POSTINGS):
+                break
+            kept.add(term)
+            total += counts[term]
+        terms = [t for t in terms if t in kept]
+    return " OR ".join(f'"{term}"' for term in terms)
+
+
+def reciprocal_rank_fusion(
+    rankings: list[list[int]], k: int = RRF_K, weights: list[float] | None = None
+) -> list[tuple[int, float]]:
+    """Keys ordered by the (weighted) sum of 1 / (k + rank) over the rankings they appear in."""
+    scores: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings)):
+        for rank, key in enumerate(ranking, start=1):
+            scores[key] = scores.get(key, 0.0) + weight / (k + rank)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+class Searcher:
+    """Searches one open store with one embedder (the model the index was built with)."""
+
+    def __init__(
+        self, store: Store, embedder: Embedder, candidates: int = 50,
+        dense_weight: float = DENSE_WEIGHT, keyword_weight: float = 1.0, rrf_k: int = RRF_K,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.candidates = candidates
+        self.weights = [dense_weight, keyword_weight]
+        self.rrf_k = rrf_k
+        self._keyword_threads = ThreadPoolExecutor(KEYWORD_THREADS, thread_name_prefix="newsbot-keyword")
+
+    def close(self) -> None:
+        self._keyword_threads.shutdown(wait=True)
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        mode: Mode = Mode.HYBRID,
+        filters: Filters = Filters(),
+        query_vector: np.ndarray | None = None,
+    ) -> list[Hit]:
+        """The `k` best passages for `query`, best first; pass `query_vector` if it is encoded already."""
+        if not query or not query.strip():
+            raise QueryError("the query is empty")
+        mode = Mode(mode)
+        if filters and not self.store.any_article(filters):
+            return []
+        pool = max(k, self.candidates)
+        dense: list[tuple[int, float]] = []
+        keyword: list[tuple[int, float]] = []
+        pending = None
+        if mode in (Mode.KEYWORD, Mode.HYBRID):
+            passages = self.store.vector_count()
+            postings = self.store.term_postings(_PORTER.stemWords(query_terms(query))) if passages >= PRUNE_FROM else None
+            match = keyword_query(query, postings, passages)
+            if not match and mode is Mode.KEYWORD:
+                raise QueryError("the query has no searchable words (only stop words or punctuation)")
+            pending = self._keyword_threads.submit(self.store.keyword_search, match, pool if mode is Mode.HYBRID else k,
+                                              filters)
+        if mode in (Mode.DENSE, Mode.HYBRID):
+            vector = self.embedder.encode_query(query) if query_vector is None else query_vector
+            dense = self.store.dense_search(vector, pool if mode is Mode.HYBRID else k, filters)
+        if pending is not None:
+            keyword = pending.result()
+        if mode is Mode.HYBRID:
+            ranked = reciprocal_rank_fusion(
+                [[key for key, _ in dense], [key for key, _ in keyword]], self.rrf_k, self.weights)[:k]
+        else:
+            ranked = dense or keyword
+        dense_ranks = {key: rank for rank, (key, _) in enumerate(dense, start=1)}
+        keyword_ranks = {key: rank for rank, (key, _) in enumerate(keyword, start=1)}
+        similarities = dict(dense)
+        stored = self.store.passages([key for key, _ in ranked])
+        return [
+            Hit(
+                passage=stored[key].passage,
+                article=stored[key].article,
+                score=score,
+                rank=rank,
+                key=key,
+                dense_rank=dense_ranks.get(key),
+                keyword_rank=keyword_ranks.get(key),
+                similarity=similarities.get(key),
+            )
+            for rank, (key, score) in enumerate(ranked, start=1)
+            if key in stored
+        ]

@@ -1,0 +1,104 @@
+"""Fetch one news article from an http(s) URL, refusing addresses inside this machine's networks.
+
+Every hop (the URL and each redirect) must be http(s), and every connection goes to an address
+checked by `newsbot.web.netguard` from the one DNS answer it used, so neither a link nor a redirect nor
+a rebinding DNS answer can point the fetch at loopback, private or link-local services. The page's
+main text, title and date come from trafilatura.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from newsbot.index.articles import Article, ArticleError, make_article, parse_date
+from newsbot.web.netguard import Address, AddressRefused, GuardedTransport, is_public
+
+__all__ = ["FetchError", "FetchPolicy", "article_from_page", "fetch", "fetch_article", "is_public"]
+
+
+class FetchError(ValueError):
+    """The URL cannot or may not be fetched; the message says why."""
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """Limits of one fetch; `allow` decides which addresses may be connected to, `verify` is the
+    TLS trust (True: the usual certificate authorities)."""
+
+    max_bytes: int = 2 * 1024 * 1024
+    timeout: float = 15.0
+    max_redirects: int = 5
+    allow: Callable[[Address], bool] = is_public
+    verify: ssl.SSLContext | bool = True
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise FetchError(f"only http and https links can be added, not {parts.scheme or 'this'!r}")
+    try:
+        parts.port
+    except ValueError:
+        raise FetchError("that link has a malformed port") from None
+    if not parts.hostname:
+        raise FetchError("that link has no host name")
+
+
+def fetch(url: str, policy: FetchPolicy = FetchPolicy()) -> tuple[str, str, bytes]:
+    """(final URL, content type, body) after at most `max_redirects` checked redirects."""
+    transport = GuardedTransport(policy.allow, policy.verify)
+    with httpx.Client(transport=transport, follow_redirects=False, timeout=policy.timeout, trust_env=False) as client:
+        for _ in range(policy.max_redirects + 1):
+            _check_url(url)
+            try:
+                with client.stream("GET", url, headers={"User-Agent": "newsbot"}) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        url = urljoin(url, response.headers["location"])
+                        continue
+                    if response.status_code != 200:
+                        raise FetchError(f"the server answered {response.status_code}")
+                    body = bytearray()
+                    for chunk in response.iter_bytes():
+                        body += chunk
+                        if len(body) > policy.max_bytes:
+                            raise FetchError(f"the page is larger than {policy.max_bytes // 1024} KB")
+                    return url, response.headers.get("content-type", ""), bytes(body)
+            except AddressRefused as exc:
+                raise FetchError(str(exc)) from None
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                raise FetchError(f"fetching failed: {exc.__class__.__name__}") from None
+    raise FetchError("too many redirects")
+
+
+def article_from_page(url: str, content_type: str, body: bytes) -> Article:
+    """The article in an HTML page (main text, title, date) or a plain-text document."""
+    host = urlsplit(url).hostname or url
+    kind = content_type.split(";")[0].strip().lower()
+    if kind in ("text/html", "application/xhtml+xml"):
+        import trafilatura
+
+        document = trafilatura.bare_extraction(body.decode("utf-8", errors="replace"), url=url,
+                                               with_metadata=True, include_comments=False)
+        if document is None or not (document.text or "").strip():
+            raise FetchError("no article text found on that page")
+        paragraphs = [line for line in document.text.splitlines() if line.strip()]
+        if document.title and paragraphs and paragraphs[0].strip() == document.title.strip():
+            paragraphs = paragraphs[1:]
+        try:
+            date = parse_date(document.date) if document.date else None
+        except ArticleError:
+            date = None
+        return make_article("\n\n".join(paragraphs), path=url, title=document.title, date=date, source=host, url=url)
+    if kind == "text/plain":
+        return make_article(body.decode("utf-8", errors="replace"), path=url, source=host, url=url)
+    raise FetchError(f"that link is not a web page or text ({kind or 'unknown type'})")
+
+
+def fetch_article(url: str, policy: FetchPolicy = FetchPolicy()) -> Article:
+    """Fetch and extract the article at `url`; `FetchError` or `ArticleError` with a reason otherwise."""
+    return article_from_page(*fetch(url.strip(), policy))

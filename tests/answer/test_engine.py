@@ -1,0 +1,188 @@
+"""The answer engine over a small dated index: cited sentences, offsets, time, follow-ups, abstention."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newsbot.answer.engine import AnswerEngine, QuestionError, Turn
+from newsbot.cli.main import main
+from newsbot.index.articles import make_article
+from newsbot.index.ingest import ingest
+from newsbot.index.search import Mode, Searcher
+from newsbot.index.store import Store
+
+ARTICLES = [
+    ("2024-03-04", "Marlow council approves cycling bridge",
+     "The town council of Marlow approved a new cycling bridge over the river Thames on Monday. "
+     "The bridge will cost 12 million pounds. Construction is due to start in May.\n\n"
+     "Councillors voted nine to two in favour after a long debate about traffic."),
+    ("2024-03-13", "Floods delay Marlow bridge work",
+     "Preparatory work on the Marlow cycling bridge was halted on Wednesday after floods covered the "
+     "riverbank, the council said. Engineers expect a delay of two weeks.\n\n"
+     "The river rose by more than a metre after three days of heavy rain."),
+    ("2024-02-10", "Kelvor observatory finds comet",
+     "Astronomers at the Kelvor observatory discovered a faint comet beyond the orbit of Jupiter. "
+     "The comet was named Kelvor-7 and will pass closest to the Sun in 2031.\n\n"
+     "The discovery was made with a new wide-field camera installed last autumn."),
+    ("2024-03-05", "Marlow bridge to honour engineer",
+     "The new Marlow cycling bridge will be named after the engineer Ada Thorne, the council announced. "
+     "Thorne designed several footbridges in the county during the 1960s."),
+    ("2024-03-06", "Engineer's name for new crossing",
+     "The new cycling bridge in Marlow will be named after the engineer Ada Thorne, council officials said. "
+     "Her family attended the announcement at the town hall."),
+    ("2024-01-22", "Bakery chain expands",
+     "The Crumb & Co bakery chain opened its fortieth shop on Monday, in the market square of Tilby. "
+     "The company employs 600 people and plans ten more shops this year."),
+]
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory, embedder):
+    directory = tmp_path_factory.mktemp("answers") / "index"
+    articles = [make_article(text, path=f"fixture/{i}.txt", title=title, date=dt.date.fromisoformat(day))
+                for i, (day, title, text) in enumerate(ARTICLES)]
+    with Store.open(directory, model=embedder.name, dimension=embedder.dimension, writable=True) as store:
+        ingest(store, embedder, articles)
+    store = Store.open(directory)
+    yield AnswerEngine(Searcher(store, embedder))
+    store.close()
+
+
+def check_citations(answer) -> None:
+    for citation in answer.citations:
+        hit_texts = {h.article.id: h.article.text for h in answer.hits}
+        assert hit_texts[citation.article_id][citation.start:citation.end] == citation.sentence
+        assert citation.sentence in citation.passage
+
+
+def test_a_one_sentence_answer_is_cited_with_its_offsets(engine) -> None:
+    answer = engine.answer("How much will the Marlow bridge cost?", today=dt.date(2024, 3, 20))
+    assert not answer.abstained and answer.confidence > 0.5
+    assert answer.parts[0].text == "The bridge will cost 12 million pounds."
+    first = answer.citations[answer.parts[0].citations[0] - 1]
+    assert first.title == "Marlow council approves cycling bridge" and first.date == dt.date(2024, 3, 4)
+    assert answer.text.startswith("The bridge will cost 12 million pounds. [1]")
+    check_citations(answer)
+
+
+def test_a_paraphrased_question(engine) -> None:
+    answer = engine.answer("What is the price of the new river crossing for bikes?")
+    assert "The bridge will cost 12 million pounds." in [part.text for part in answer.parts]
+
+
+def test_sentences_from_two_dates_are_in_chronological_order(engine) -> None:
+    answer = engine.answer("What has happened with the Marlow cycling bridge?")
+    dates = [answer.citations[p.citations[0] - 1].date for p in answer.parts]
+    assert len(set(dates)) >= 2 and dates == sorted(dates)
+    check_citations(answer)
+
+
+def test_the_same_fact_from_two_articles_is_written_once_and_cited_twice(engine) -> None:
+    answer = engine.answer("Who will the Marlow bridge be named after?")
+    naming = [p for p in answer.parts if "Ada Thorne" in p.text]
+    assert len(naming) == 1 and len(naming[0].citations) == 2
+    cited = {answer.citations[n - 1].title for n in naming[0].citations}
+    assert cited == {"Marlow bridge to honour engineer", "Engineer's name for new crossing"}
+    check_citations(answer)
+
+
+def test_last_week_filters_by_the_reference_date(engine) -> None:
+    answer = engine.answer("What happened to the bridge last week?", today=dt.date(2024, 3, 20))
+    assert (answer.time_frame.since, answer.time_frame.until) == (dt.date(2024, 3, 11), dt.date(2024, 3, 17))
+    assert not answer.abstained
+    assert {c.date for c in answer.citations} == {dt.date(2024, 3, 13)}
+    assert all(h.article.date == dt.date(2024, 3, 13) for h in answer.hits)
+
+
+def test_a_year_with_no_articles_of_its_own_is_searched_as_words(engine) -> None:
+    answer = engine.answer("Which comet will pass closest to the Sun in 2031?", today=dt.date(2024, 3, 20))
+    assert (answer.time_frame.since, answer.time_frame.until) == (dt.date(2031, 1, 1), dt.date(2031, 12, 31))
+    assert not answer.abstained and "Kelvor-7" in answer.parts[0].text
+    check_citations(answer)
+
+
+def test_keyword_mode_abstains_on_a_question_of_stop_words(engine) -> None:
+    answer = engine.answer("What is it?", mode=Mode.KEYWORD)
+    assert answer.abstained and answer.hits == ()
+
+
+def test_an_off_topic_question_abstains(engine) -> None:
+    answer = engine.answer("What is the best recipe for lasagne?")
+    assert answer.abstained and answer.parts == () and answer.citations == ()
+    assert answer.closest_articles()
+
+
+def test_a_follow_up_resolves_against_history(engine) -> None:
+    history = [Turn("Which comet did astronomers at the Kelvor observatory discover?", "Kelvor-7 [1]")]
+    answer = engine.answer("when will it be closest to the Sun?", history)
+    assert "Kelvor" in answer.query and not answer.abstained
+    assert "2031" in answer.text
+    standalone = engine.answer("How many people does Crumb & Co employ?", history)
+    assert standalone.query == "How many people does Crumb & Co employ?"
+    assert "600 people" in standalone.text
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t", "?!? ...", "x" * 501])
+def test_unanswerable_input_gets_a_clear_message(engine, question: str) -> None:
+    with pytest.raises(QuestionError):
+        engine.answer(question)
+
+
+def test_ask_json(capsys, built_index: Path) -> None:
+    code = main(["ask", "What did the botanists find beside the lake?", "--index", str(built_index), "--json"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0 and set(payload) == {"answer", "abstained", "confidence", "citations"}
+    assert payload["abstained"] is False and 0 < payload["confidence"] <= 1
+    citation = payload["citations"][0]
+    assert set(citation) == {"n", "article_id", "title", "date", "source", "url", "sentence", "start", "end", "passage"}
+    assert "quillwort" in payload["answer"] and f"[{citation['n']}]" in payload["answer"]
+    assert citation["end"] - citation["start"] == len(citation["sentence"])
+
+
+def test_chat_through_a_pipe(built_index: Path) -> None:
+    questions = "/help\nWhat did the botanists find?\nwhere?\n/sources\n\n!!!\n/quit\nnot reached\n"
+    result = subprocess.run([sys.executable, "-m", "newsbot.cli.main", "chat", "--index", str(built_index)],
+                            input=questions, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "/sources" in out and "> What did the botanists find?" in out
+    assert "quillwort" in out.split("> where?")[0]
+    assert "#1 " in out and "no words" in out and "not reached" not in out
+
+
+class _CountingEmbedder:
+    """The shared model, remembering every text it encodes for the engine."""
+
+    def __init__(self, embedder) -> None:
+        self._embedder = embedder
+        self.encoded: list[str] = []
+
+    def __getattr__(self, name):
+        return getattr(self._embedder, name)
+
+    def encode_queries(self, texts):
+        self.encoded.extend(texts)
+        return self._embedder.encode_queries(texts)
+
+
+def test_only_the_question_is_encoded(tmp_path, embedder):
+    """Sentence vectors come from the index: answering encodes the question, and nothing else."""
+    directory = tmp_path / "index"
+    articles = [make_article(text, path=f"fixture/{i}.txt", title=title, date=dt.date.fromisoformat(day))
+                for i, (day, title, text) in enumerate(ARTICLES)]
+    with Store.open(directory, model=embedder.name, dimension=embedder.dimension, writable=True) as store:
+        ingest(store, embedder, articles)
+    questions = ["Who will the Marlow bridge be named after?", "What did the Kelvor astronomers find?",
+                 "How many shops does the bakery chain have?"]
+    counting = _CountingEmbedder(embedder)
+    with Store.open(directory) as store:
+        engine = AnswerEngine(Searcher(store, counting))
+        answers = [engine.answer(q, today=dt.date(2024, 4, 1)) for q in questions]
+    assert set(counting.encoded) <= set(questions)
+    assert not any(answer.abstained for answer in answers)

@@ -1,0 +1,73 @@
+"""`newsbot eval` on a tiny SQuAD-format fixture: metrics checked against values worked out by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from newsbot.cli.main import main
+from newsbot.evaluate import contains_answer, normalise_answer
+
+SQUAD = {
+    "version": "v2.0",
+    "data": [
+        {"title": "Valemont_Harbour", "paragraphs": [
+            {"context": "The port authority of Valemont opened a container terminal in 2023. "
+                        "The terminal cost 410 million dollars and doubled the harbour's capacity.",
+             "qas": [
+                 {"id": "q1", "question": "How much did the Valemont terminal cost?",
+                  "answers": [{"text": "410 million dollars", "answer_start": 0}]},
+                 {"id": "q3", "question": "Who is the mayor of Valemont?", "answers": [], "is_impossible": True},
+             ]}]},
+        {"title": "Drummel_Frost", "paragraphs": [
+            {"context": "A late frost destroyed the apricot blossom in the Drummel valley. "
+                        "Temperatures fell to minus six degrees on two nights.",
+             "qas": [
+                 {"id": "q2", "question": "Which blossom did the frost destroy in Drummel?",
+                  "answers": [{"text": "the apricot blossom", "answer_start": 0}]},
+             ]}]},
+    ],
+}
+
+
+def test_squad_normalisation() -> None:
+    assert normalise_answer("The  Apricot, blossom!") == "apricot blossom"
+    assert contains_answer("...destroyed the apricot blossom in...", ["Apricot blossom"])
+    assert not contains_answer("apricots", ["apricot"])
+
+
+def test_eval_metrics_match_the_hand_worked_values_and_resume(tmp_path: Path, capsys) -> None:
+    data = tmp_path / "tiny.json"
+    data.write_text(json.dumps(SQUAD), encoding="utf-8")
+    out, details = tmp_path / "out.json", tmp_path / "details.jsonl"
+    argv = ["eval", str(data), "--index", str(tmp_path / "idx"), "--modes", "hybrid,keyword",
+            "--out", str(out), "--details", str(details)]
+    assert main(argv) == 0
+    table = capsys.readouterr().out
+    summary = json.loads(out.read_text(encoding="utf-8"))["modes"]
+    lines = [json.loads(line) for line in details.read_text(encoding="utf-8").splitlines()]
+
+    # Two articles of one short paragraph each: every answerable question finds its paragraph first
+    # and its answer holds the gold text; citation precision and abstention follow from the details.
+    gold = {"q1": ["410 million dollars"], "q2": ["the apricot blossom"]}
+    for mode in ("hybrid", "keyword"):
+        figures = summary[mode]
+        rows = {r["id"]: r for r in lines if r["mode"] == mode}
+        first_cited = {q: rows[q]["citations"][0]["sentence"] for q in gold}
+        by_hand = sum(contains_answer(first_cited[q], gold[q]) for q in gold) / 2
+        assert (figures["questions"], figures["answerable"]) == (3, 2)
+        assert figures["recall@1"] == figures["recall@5"] == figures["mrr@10"] == 1.0
+        assert figures["answer_hit@1"] == 1.0 and figures["citation_precision"] == by_hand
+        assert figures["abstain_answerable"] == 0.0
+        assert figures["abstain_unanswerable"] == float(rows["q3"]["abstained"])
+    assert "recall@1" in table and "hybrid" in table and "keyword" in table
+    assert len(lines) == 6 and {(r["id"], r["mode"]) for r in lines} == {
+        (q, m) for q in ("q1", "q2", "q3") for m in ("hybrid", "keyword")}
+    q1 = next(r for r in lines if r["id"] == "q1" and r["mode"] == "hybrid")
+    assert "410 million dollars" in q1["answer"] and q1["citations"][0]["article_id"] == "valemont_harbour"
+    assert len(q1["passages"]) == 2 and q1["latency_ms"] > 0
+
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert len(details.read_text(encoding="utf-8").splitlines()) == 6, "a second run resumes, adding nothing"
+    assert json.loads(out.read_text(encoding="utf-8"))["modes"] == summary
