@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
+from newsbot.answer.config import load_config
 from newsbot.answer.engine import AnswerEngine
 from newsbot.answer.types import Answer, Turn
 from newsbot.index.articles import Article, LoadProblem
@@ -24,8 +25,9 @@ class Newsbot:
         self.settings = settings
         self.store = store
         self.embedder = embedder
-        self.searcher = Searcher(store, embedder)
-        self.engine = AnswerEngine(self.searcher)
+        config = load_config()
+        self.searcher = Searcher(store, embedder, config.retrieval.fusion)
+        self.engine = AnswerEngine(self.searcher, config)
 
     @classmethod
     def open(cls, settings: Settings, *, writable: bool = False, create: bool = False) -> Newsbot:

@@ -1,59 +1,23 @@
-"""Sentence-level evidence for retrieved passages: each sentence's cosine to the question and its
-share of the question's rare word stems, and a passage score built from them to re-rank the pool."""
+"""Re-ranking by sentence evidence: each pooled sentence's cosine to the question and its share of
+the question's rare word stems, and a passage score built from them that orders the pool."""
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 import numpy as np
-import snowballstemmer
 
-from newsbot.index.search import STOP_WORDS, Hit
-from newsbot.index.sentences import Sentence as Span
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-_STEMMER = snowballstemmer.stemmer("english")
-
-
-def content_terms(text: str) -> list[str]:
-    return [w for w in (m.group().lower() for m in _WORD.finditer(text)) if w not in STOP_WORDS and len(w) > 1]
-
-
-@lru_cache(maxsize=100_000)
-def _stem(word: str) -> str:
-    return _STEMMER.stemWord(word)
-
-
-@lru_cache(maxsize=50_000)
-def _stems(text: str) -> frozenset[str]:
-    return frozenset(map(_stem, content_terms(text)))
-
-
-def stems(text: str) -> set[str]:
-    """The distinct stems of the text's content words (remembered: pooled sentences recur)."""
-    return set(_stems(text))
+from newsbot.answer.config import RerankConfig
+from newsbot.answer.query import Query
+from newsbot.answer.retrieve import Pool
+from newsbot.answer.terms import stems
+from newsbot.index.search import Hit
 
 
 @dataclass(frozen=True)
-class RerankWeights:
-    """Weights of the passage score. Fitted by coordinate ascent on half of SQuAD train (11 articles,
-    3,807 questions, pools of 20 from hybrid search): recall@1/@5 0.714/0.920 for the fusion
-    alone, 0.816/0.943 re-ranked (the half not fitted on: 0.810/0.939). A title-cosine, a BM25
-    and a fusion-rank feature got weight 0; without sentence vectors it reached 0.802/0.944."""
-
-    passage_similarity: float = 1.0
-    sentence_similarity: float = 2.5
-    sentence_terms: float = 1.0
-    passage_terms: float = 0.5
-    title_terms: float = 0.5
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """One sentence of a pooled passage with its evidence."""
+class SentenceEvidence:
+    """One sentence of a pooled passage (offsets index the article text), with its evidence."""
 
     hit: Hit
     text: str
@@ -65,70 +29,70 @@ class Sentence:
 
 
 @dataclass(frozen=True)
-class Passage:
-    """A pooled passage, its sentences and its evidence score (`hit.rank` is its re-ranked rank)."""
+class RankedPassage:
+    """A pooled passage, its sentences and its evidence score; `hit.rank` is its re-ranked rank."""
 
     hit: Hit
-    sentences: tuple[Sentence, ...]
+    sentences: tuple[SentenceEvidence, ...]
     score: float
 
 
-EncodedSentences = list[list[tuple[Span, np.ndarray]]]
+class _TermWeights:
+    """A stem weighs log(1 + n / (1 + df)) over the n distinct pooled sentences, so words that the
+    whole pool shares count little; `share` is the weighted part of the question's stems found."""
+
+    def __init__(self, question: frozenset[str], sentence_stems: list[frozenset[str]]) -> None:
+        n = len(sentence_stems)
+        df = {t: sum(t in found for found in sentence_stems) for t in question}
+        self.weight = {t: math.log(1 + n / (1 + df[t])) for t in question}
+        self.total = sum(self.weight.values())
+
+    def share(self, found: frozenset[str] | set[str]) -> float:
+        return sum(self.weight[t] for t in self.weight.keys() & found) / self.total if self.total else 0.0
 
 
-def gather(
-    query: str,
-    vector: np.ndarray,
-    hits: list[Hit],
-    pieces: EncodedSentences,
-    ignore: set[str] = frozenset(),
-    weights: RerankWeights = RerankWeights(),
-) -> list[Passage]:
-    """The hits with their sentences' evidence, best passage first; `pieces[i]` holds the sentences
-    of `hits[i]` with their vectors. A stem weighs log(1 + n / (1 + df)) over the n distinct pooled
-    sentences, so words shared by the whole pool count little."""
-    distinct = {(hit.article.id, s.start): s.text for hit, ss in zip(hits, pieces) for s, _ in ss}
-    if not distinct:
-        return [Passage(hit, (), 0.0) for hit in hits]
-    texts = list(dict.fromkeys(distinct.values()))
-    vectors = {s.text: v for ss in pieces for s, v in ss}
-    sentence_stems = {text: stems(text) for text in texts}
-    terms = stems(query) - ignore
-    n = len(distinct)
-    df = {t: sum(t in sentence_stems[text] for text in distinct.values()) for t in terms}
-    weight = {t: math.log(1 + n / (1 + df[t])) for t in terms}
-    total = sum(weight.values())
+class Reranker:
+    """Pool → passages ordered by evidence, the best `keep` of them."""
 
-    def share(found: set[str]) -> float:
-        return sum(weight[t] for t in terms & found) / total if total else 0.0
+    def __init__(self, config: RerankConfig) -> None:
+        self.config = config
+        self._total = sum((config.passage_similarity, config.sentence_similarity, config.sentence_terms,
+                           config.passage_terms, config.title_terms)) or 1.0
 
-    floor = min((h.similarity for h in hits if h.similarity is not None), default=0.0)
-    passages = []
-    for hit, encoded in zip(hits, pieces):
-        sentences = tuple(
-            Sentence(hit, s.text, s.start, s.end, float(vectors[s.text] @ vector), share(sentence_stems[s.text]),
-                     vectors[s.text])
-            for s, _ in encoded
+    def run(self, query: Query, pool: Pool) -> list[RankedPassage]:
+        texts = {(hit.article.id, s.start): _text(hit, s.start, s.end)
+                 for hit, sentences in zip(pool.hits, pool.sentences) for s in sentences}
+        if not texts:
+            return [RankedPassage(hit, (), 0.0) for hit in pool.hits][: self.config.keep]
+        terms = _TermWeights(stems(query.text) - pool.ignore, [stems(t) for t in texts.values()])
+        floor = min((h.similarity for h in pool.hits if h.similarity is not None), default=0.0)
+        passages = [self._passage(query, hit, sentences, terms, floor) for hit, sentences in zip(pool.hits, pool.sentences)]
+        ranked = sorted(passages, key=lambda p: -p.score)[: self.config.keep]
+        return [_reranked(p, rank) for rank, p in enumerate(ranked, start=1)]
+
+    def _passage(self, query: Query, hit: Hit, sentences, terms: _TermWeights, floor: float) -> RankedPassage:
+        evidence = tuple(
+            SentenceEvidence(hit, text, s.start, s.end, float(s.vector @ query.vector), terms.share(stems(text)), s.vector)
+            for s in sentences for text in (_text(hit, s.start, s.end),)
         )
-        if not sentences:
-            passages.append(Passage(hit, (), 0.0))
-            continue
-        own = set().union(*(sentence_stems[s.text] for s in sentences))
+        if not evidence:
+            return RankedPassage(hit, (), 0.0)
+        cfg = self.config
+        own = set().union(*(stems(s.text) for s in evidence))
         similarity = floor if hit.similarity is None else hit.similarity
-        score = (weights.passage_similarity * similarity
-                 + weights.sentence_similarity * max(s.similarity for s in sentences)
-                 + weights.sentence_terms * max(s.terms for s in sentences)
-                 + weights.passage_terms * share(own)
-                 + weights.title_terms * share(stems(hit.article.title)))
-        passages.append(Passage(hit, sentences, score / _total(weights)))
-    ranked = sorted(passages, key=lambda p: -p.score)
-    return [_reranked(p, rank) for rank, p in enumerate(ranked, start=1)]
+        score = (cfg.passage_similarity * similarity
+                 + cfg.sentence_similarity * max(s.similarity for s in evidence)
+                 + cfg.sentence_terms * max(s.terms for s in evidence)
+                 + cfg.passage_terms * terms.share(own)
+                 + cfg.title_terms * terms.share(stems(hit.article.title)))
+        return RankedPassage(hit, evidence, score / self._total)
 
 
-def _total(weights: RerankWeights) -> float:
-    return sum(vars(weights).values()) or 1.0
+def _text(hit: Hit, start: int, end: int) -> str:
+    first = hit.passage.start
+    return hit.passage.text[start - first : end - first]
 
 
-def _reranked(passage: Passage, rank: int) -> Passage:
+def _reranked(passage: RankedPassage, rank: int) -> RankedPassage:
     hit = replace(passage.hit, rank=rank)
-    return Passage(hit, tuple(replace(s, hit=hit) for s in passage.sentences), passage.score)
+    return RankedPassage(hit, tuple(replace(s, hit=hit) for s in passage.sentences), passage.score)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
@@ -15,13 +15,8 @@ from newsbot.index.articles import Article
 from newsbot.index.chunking import Passage
 from newsbot.index.embedding import Embedder
 from newsbot.index.stopwords import ENGLISH_STOP_WORDS
-from newsbot.index.store import Filters, Store
+from newsbot.index.store import Filters, SentenceVector, Store
 
-RRF_K = 60
-# The fusion supplies the answer engine's pool, which the engine re-ranks (bot/evidence.py), so it is
-# tuned for recall of a 20-passage pool: on SQuAD train (3,807 questions, 200-word passages) equal
-# weights reach 0.970 (dense weight 0.3: 0.966); k = 10 instead of 60 changed it by under 0.005.
-DENSE_WEIGHT = 1.0
 # FTS5 scores every passage that holds any term of the OR query, so its cost follows the terms'
 # posting counts. A term in more than COMMON_TERM_SHARE of the passages adds little to BM25: leaving
 # such terms out took keyword search at 17k Reuters passages from p50 27 ms to 5 ms. Terms are then
@@ -97,7 +92,7 @@ def keyword_query(text: str, postings: Mapping[str, int] | None = None, passages
 
 
 def reciprocal_rank_fusion(
-    rankings: list[list[int]], k: int = RRF_K, weights: list[float] | None = None
+    rankings: list[list[int]], k: int, weights: list[float] | None = None
 ) -> list[tuple[int, float]]:
     """Keys ordered by the (weighted) sum of 1 / (k + rank) over the rankings they appear in."""
     scores: dict[int, float] = {}
@@ -107,22 +102,33 @@ def reciprocal_rank_fusion(
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
+@dataclass(frozen=True)
+class Fusion:
+    """Reciprocal rank fusion of the dense and keyword rankings: each takes `candidates` passages,
+    and a passage scores the weighted sum of 1 / (rrf_k + rank). Tuned values: newsbot/answer/tuned.json."""
+
+    candidates: int
+    dense_weight: float
+    keyword_weight: float
+    rrf_k: int
+
+
 class Searcher:
     """Searches one open store with one embedder (the model the index was built with)."""
 
-    def __init__(
-        self, store: Store, embedder: Embedder, candidates: int = 50,
-        dense_weight: float = DENSE_WEIGHT, keyword_weight: float = 1.0, rrf_k: int = RRF_K,
-    ) -> None:
+    def __init__(self, store: Store, embedder: Embedder, fusion: Fusion) -> None:
         self.store = store
         self.embedder = embedder
-        self.candidates = candidates
-        self.weights = [dense_weight, keyword_weight]
-        self.rrf_k = rrf_k
+        self.fusion = fusion
         self._keyword_threads = ThreadPoolExecutor(KEYWORD_THREADS, thread_name_prefix="newsbot-keyword")
 
     def close(self) -> None:
         self._keyword_threads.shutdown(wait=True)
+
+    def sentences(self, hits: Sequence[Hit]) -> list[list[SentenceVector]]:
+        """The stored sentences of each hit's passage, in order, with their vectors."""
+        stored = self.store.sentence_vectors([hit.key for hit in hits])
+        return [stored.get(hit.key, []) for hit in hits]
 
     def search(
         self,
@@ -138,7 +144,7 @@ class Searcher:
         mode = Mode(mode)
         if filters and not self.store.any_article(filters):
             return []
-        pool = max(k, self.candidates)
+        pool = max(k, self.fusion.candidates)
         dense: list[tuple[int, float]] = []
         keyword: list[tuple[int, float]] = []
         pending = None
@@ -157,7 +163,8 @@ class Searcher:
             keyword = pending.result()
         if mode is Mode.HYBRID:
             ranked = reciprocal_rank_fusion(
-                [[key for key, _ in dense], [key for key, _ in keyword]], self.rrf_k, self.weights)[:k]
+                [[key for key, _ in dense], [key for key, _ in keyword]], self.fusion.rrf_k,
+                [self.fusion.dense_weight, self.fusion.keyword_weight])[:k]
         else:
             ranked = dense or keyword
         dense_ranks = {key: rank for rank, (key, _) in enumerate(dense, start=1)}

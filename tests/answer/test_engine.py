@@ -10,12 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.answer.engine import AnswerEngine, QuestionError, Turn
+from newsbot.answer.config import load_config
+from newsbot.answer.engine import AnswerEngine, QuestionError
+from newsbot.answer.types import Turn
+from newsbot.app import Newsbot
 from newsbot.cli.main import main
 from newsbot.index.articles import make_article
-from newsbot.index.ingest import ingest
 from newsbot.index.search import Mode, Searcher
 from newsbot.index.store import Store
+from newsbot.settings import Settings
 
 ARTICLES = [
     ("2024-03-04", "Marlow council approves cycling bridge",
@@ -42,22 +45,28 @@ ARTICLES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory, embedder):
-    directory = tmp_path_factory.mktemp("answers") / "index"
+def build(directory: Path) -> Settings:
+    """An index of ARTICLES at `directory`, and the settings that open it."""
+    settings = Settings(index_dir=directory)
     articles = [make_article(text, path=f"fixture/{i}.txt", title=title, date=dt.date.fromisoformat(day))
                 for i, (day, title, text) in enumerate(ARTICLES)]
-    with Store.open(directory, model=embedder.name, dimension=embedder.dimension, writable=True) as store:
-        ingest(store, embedder, articles)
-    store = Store.open(directory)
-    yield AnswerEngine(Searcher(store, embedder))
-    store.close()
+    with Newsbot.open(settings, create=True) as app:
+        app.add(articles)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory, embedder):
+    with Newsbot.open(build(tmp_path_factory.mktemp("answers") / "index")) as app:
+        yield app.engine
 
 
 def check_citations(answer) -> None:
+    """Every citation's offsets point at its sentence inside a retrieved passage of its article."""
     for citation in answer.citations:
-        hit_texts = {h.article.id: h.article.text for h in answer.hits}
-        assert hit_texts[citation.article_id][citation.start:citation.end] == citation.sentence
+        passage = next(h.passage for h in answer.hits if h.article.id == citation.article_id
+                       and h.passage.start <= citation.start and citation.end <= h.passage.end)
+        assert passage.text[citation.start - passage.start : citation.end - passage.start] == citation.sentence
         assert citation.sentence in citation.passage
 
 
@@ -157,7 +166,7 @@ def test_chat_through_a_pipe(built_index: Path) -> None:
 
 
 class _CountingEmbedder:
-    """The shared model, remembering every text it encodes for the engine."""
+    """The shared model, remembering every text it encodes."""
 
     def __init__(self, embedder) -> None:
         self._embedder = embedder
@@ -166,23 +175,28 @@ class _CountingEmbedder:
     def __getattr__(self, name):
         return getattr(self._embedder, name)
 
+    def encode_query(self, text):
+        self.encoded.append(text)
+        return self._embedder.encode_query(text)
+
     def encode_queries(self, texts):
         self.encoded.extend(texts)
         return self._embedder.encode_queries(texts)
 
+    def encode(self, texts):
+        self.encoded.extend(texts)
+        return self._embedder.encode(texts)
 
-def test_only_the_question_is_encoded(tmp_path, embedder):
-    """Sentence vectors come from the index: answering encodes the question, and nothing else."""
-    directory = tmp_path / "index"
-    articles = [make_article(text, path=f"fixture/{i}.txt", title=title, date=dt.date.fromisoformat(day))
-                for i, (day, title, text) in enumerate(ARTICLES)]
-    with Store.open(directory, model=embedder.name, dimension=embedder.dimension, writable=True) as store:
-        ingest(store, embedder, articles)
+
+def test_each_question_is_encoded_once_and_nothing_else(tmp_path, embedder):
+    """Sentence vectors come from the index, and the one question vector is passed along."""
+    settings = build(tmp_path / "index")
     questions = ["Who will the Marlow bridge be named after?", "What did the Kelvor astronomers find?",
                  "How many shops does the bakery chain have?"]
     counting = _CountingEmbedder(embedder)
-    with Store.open(directory) as store:
-        engine = AnswerEngine(Searcher(store, counting))
-        answers = [engine.answer(q, today=dt.date(2024, 4, 1)) for q in questions]
-    assert set(counting.encoded) <= set(questions)
+    with Store.open(settings.index_dir) as store:
+        searcher = Searcher(store, counting, load_config().retrieval.fusion)
+        answers = [AnswerEngine(searcher).answer(q, today=dt.date(2024, 4, 1)) for q in questions]
+        searcher.close()
+    assert counting.encoded == questions
     assert not any(answer.abstained for answer in answers)

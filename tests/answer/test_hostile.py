@@ -10,9 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsbot.answer.engine import QuestionError, validate_question
+from shared import ARTICLES
+
+from newsbot.answer.query import QuestionError, validate_question
+from newsbot.app import Newsbot
 from newsbot.cli.render import plain
 from newsbot.index.articles import Article, LoadProblem, load_paths
+from newsbot.settings import Settings
 
 NASTY = st.sampled_from(["<b>", "</i>", "&amp;", "&", "<a href='x'>", "\u202e", "\u0301", "🚢", "\x00",
                          "\x1b", "\ufeff", "\n\n", "<", ">", '"', "&#0;", "&lt;"])
@@ -50,18 +54,11 @@ def test_loaders_load_or_report_every_file(reliability, contents, suffixes):
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory, embedder):
-    from newsbot.answer.engine import AnswerEngine
-    from shared import ARTICLES
-    from newsbot.index.ingest import ingest
-    from newsbot.index.search import Searcher
-    from newsbot.index.store import Store
-
-    directory = tmp_path_factory.mktemp("hostile") / "index"
-    with Store.open(directory, model=embedder.name, dimension=embedder.dimension, writable=True) as store:
-        ingest(store, embedder, load_paths([ARTICLES]))
-    store = Store.open(directory)
-    yield AnswerEngine(Searcher(store, embedder))
-    store.close()
+    settings = Settings(index_dir=tmp_path_factory.mktemp("hostile") / "index")
+    with Newsbot.open(settings, create=True) as app:
+        app.add(load_paths([ARTICLES]))
+    with Newsbot.open(settings) as app:
+        yield app.engine
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -10,6 +10,7 @@ from newsbot.index.articles import make_article
 from newsbot.index.chunking import chunk_article
 from newsbot.index.embedding import Embedder
 from newsbot.index.ingest import ingest
+from newsbot.answer.config import load_config
 from newsbot.index.search import Mode, Searcher
 from newsbot.index.store import Store
 
@@ -20,7 +21,7 @@ def test_a_reader_never_sees_half_an_article_during_an_ingest(built_index: Path,
     expected = {a.id: len(chunk_article(a)) for a in many}
     assert all(n > 1 for n in expected.values())
     reader = Store.open(built_index)
-    searcher = Searcher(reader, embedder)
+    searcher = Searcher(reader, embedder, load_config().retrieval.fusion)
     failures: list[BaseException] = []
 
     def write() -> None:

@@ -8,15 +8,17 @@ from pathlib import Path
 import pytest
 import snowballstemmer
 
+from newsbot.app import Newsbot
 from newsbot.index.embedding import Embedder
 from newsbot.index.search import Mode, QueryError, Searcher, keyword_query, reciprocal_rank_fusion
 from newsbot.index.store import Filters, Store
+from newsbot.settings import Settings
 
 
 @pytest.fixture
 def searcher(built_index: Path, embedder: Embedder):
-    with Store.open(built_index) as store:
-        yield Searcher(store, embedder)
+    with Newsbot.open(Settings(index_dir=built_index)) as app:
+        yield app.searcher
 
 
 def titles(hits) -> list[str]:
@@ -26,7 +28,7 @@ def titles(hits) -> list[str]:
 def test_a_rare_exact_keyword_is_found(searcher: Searcher) -> None:
     for mode in (Mode.KEYWORD, Mode.HYBRID):
         hits = searcher.search("quillwort", k=3, mode=mode)
-        assert hits[0].article.text.startswith("A rare quillwort fern"), mode
+        assert hits[0].passage.text.startswith("A rare quillwort fern"), mode
 
 
 def test_a_paraphrase_without_shared_words_is_found(searcher: Searcher) -> None:
@@ -70,7 +72,7 @@ def test_keyword_query_drops_stop_words_and_quotes_terms() -> None:
 
 
 def test_rrf_rewards_agreement() -> None:
-    fused = reciprocal_rank_fusion([[1, 2, 3], [3, 4, 1]])
+    fused = reciprocal_rank_fusion([[1, 2, 3], [3, 4, 1]], k=60)
     assert [key for key, _ in fused][:2] == [1, 3]
     assert fused[0][1] == pytest.approx(1 / 61 + 1 / 63)
 
@@ -78,7 +80,7 @@ def test_rrf_rewards_agreement() -> None:
 def test_keyword_terms_are_kept_rarest_first_within_the_share_and_postings_budget(built_index: Path) -> None:
     with Store.open(built_index) as store:
         postings = store.term_postings(["the", "said", "quillwort", "nosuchterm"])
-        quillwort = store.db.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH 'quillwort'").fetchone()[0]
+        quillwort = len(store.keyword_search('"quillwort"', k=1000))
     assert postings["quillwort"] == quillwort and "nosuchterm" not in postings
     assert 0 < postings["quillwort"] < postings["the"]
     stem = snowballstemmer.stemmer("porter").stemWord

@@ -1,0 +1,52 @@
+"""Composition, the last stage: chosen sentence groups → an `Answer` with numbered citations, in
+date order when its sentences come from different days, or an abstention when evidence is weak."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from newsbot.answer.config import CompositionConfig
+from newsbot.answer.evidence import RankedPassage
+from newsbot.answer.query import Query
+from newsbot.answer.select import Group
+from newsbot.answer.types import Answer, AnswerPart, Citation
+
+
+class Composer:
+    """(query, ranked passages, groups) → Answer."""
+
+    def __init__(self, config: CompositionConfig) -> None:
+        self.config = config
+
+    def run(self, query: Query, passages: list[RankedPassage], groups: list[Group]) -> Answer:
+        hits = tuple(p.hit for p in passages)
+        confidence = max(0.0, min(1.0, passages[0].score)) if passages and groups else 0.0
+        if not groups or confidence < self.config.abstain_below:
+            return Answer(query.question, query.text, (), (), confidence, True, query.frame, hits)
+        parts, citations = self._cite(groups)
+        return Answer(query.question, query.text, parts, citations, confidence, False, query.frame, hits)
+
+    @staticmethod
+    def _cite(groups: list[Group]) -> tuple[tuple[AnswerPart, ...], tuple[Citation, ...]]:
+        dated = [g for g in groups if g[0].evidence.hit.article.date]
+        if len({g[0].evidence.hit.article.date for g in dated}) > 1:
+            groups = sorted(groups, key=lambda g: g[0].evidence.hit.article.date or dt.date.max)
+        citations: list[Citation] = []
+        parts: list[AnswerPart] = []
+        for group in groups:
+            numbers = []
+            cited_articles: set[str] = set()
+            for candidate in group:
+                sentence = candidate.evidence
+                article = sentence.hit.article
+                if article.id in cited_articles:
+                    continue
+                cited_articles.add(article.id)
+                citations.append(Citation(
+                    n=len(citations) + 1, article_id=article.id, title=article.title, date=article.date,
+                    source=article.source, url=article.url, sentence=sentence.text,
+                    start=sentence.start, end=sentence.end, passage=sentence.hit.passage.text,
+                ))
+                numbers.append(len(citations))
+            parts.append(AnswerPart(group[0].evidence.text, tuple(numbers)))
+        return tuple(parts), tuple(citations)

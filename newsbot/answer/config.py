@@ -1,0 +1,89 @@
+"""The one configuration of the answer pipeline (retrieval and fusion, re-ranking, sentence scoring,
+composition), read from `tuned.json`, which keeps beside each section the figures that tuned it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+
+from newsbot.index.search import Fusion
+
+TUNED = Path(__file__).with_name("tuned.json")
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """How many passages search hands the re-ranker, and how it fuses its two rankings."""
+
+    pool: int
+    fusion: Fusion
+
+
+@dataclass(frozen=True)
+class RerankConfig:
+    """Weights of a passage's evidence score, and how many re-ranked passages are kept."""
+
+    passage_similarity: float
+    sentence_similarity: float
+    sentence_terms: float
+    passage_terms: float
+    title_terms: float
+    keep: int
+
+
+@dataclass(frozen=True)
+class SentenceConfig:
+    """Which passages' sentences compete for the answer, and the weights of a sentence's score."""
+
+    passages_read: int
+    similarity: float
+    keywords: float
+    rank: float
+    recency: float
+
+
+@dataclass(frozen=True)
+class CompositionConfig:
+    """How many sentences an answer holds, which ones make it, and when to abstain instead."""
+
+    max_sentences: int
+    abstain_below: float
+    sentence_floor: float
+    keep_within: float
+    duplicate_above: float
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    retrieval: RetrievalConfig
+    rerank: RerankConfig
+    sentences: SentenceConfig
+    composition: CompositionConfig
+    tuned_on: dict[str, str]
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AnswerConfig:
+        retrieval = dict(data["retrieval"])
+        pool = retrieval.pop("pool")
+        return cls(
+            retrieval=RetrievalConfig(pool, _build(Fusion, retrieval)),
+            rerank=_build(RerankConfig, data["rerank"]),
+            sentences=_build(SentenceConfig, data["sentences"]),
+            composition=_build(CompositionConfig, data["composition"]),
+            tuned_on=dict(data.get("tuned_on", {})),
+        )
+
+
+def _build(kind: type, values: dict):
+    names = {f.name for f in fields(kind)}
+    if set(values) != names:
+        raise ValueError(f"{kind.__name__} needs exactly {sorted(names)}, got {sorted(values)}")
+    return kind(**values)
+
+
+@lru_cache(maxsize=4)
+def load_config(path: Path = TUNED) -> AnswerConfig:
+    """The pipeline's configuration from `path` (default: the tuned values shipped with newsbot)."""
+    return AnswerConfig.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))

@@ -1,0 +1,65 @@
+"""The question as the pipeline carries it: validated, resolved against the conversation, encoded
+once, with its time frame and filters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from newsbot.answer.terms import content_terms
+from newsbot.answer.timeframe import TimeFrame
+from newsbot.answer.types import Turn
+from newsbot.index.search import Mode
+from newsbot.index.store import Filters
+
+MAX_QUESTION_CHARS = 500
+MAX_QUERY_CHARS = 400
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CONNECTIVE = re.compile(r"^\s*(?:and|but|so|also|then|what about|how about|what of|and what)\b", re.IGNORECASE)
+_PRONOUN = re.compile(r"\b(?:it|its|they|them|their|he|him|his|she|her|this|these|those)\b", re.IGNORECASE)
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as written; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """What every stage reads: the question as asked, the text searched for (the question, or the
+    question with the one before it), that text's vector, and when and where to look."""
+
+    question: str
+    text: str
+    vector: np.ndarray = field(repr=False)
+    frame: TimeFrame
+    filters: Filters
+    mode: Mode
+
+
+def validate_question(question: str) -> str:
+    """The question with white space folded; `QuestionError` when there is nothing to answer."""
+    text = " ".join("".join(c for c in question if c.isprintable() or c.isspace()).split())
+    if not text:
+        raise QuestionError("Please type a question, e.g. “What did North Korea test in January 2022?”")
+    if not _WORD.search(text):
+        raise QuestionError("That has no words in it: please ask a question in words.")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"That question is too long ({len(text)} characters; at most {MAX_QUESTION_CHARS}).")
+    return text
+
+
+def follow_up_kind(question: str) -> str:
+    """"needs" when the question cannot stand alone (a leading "and"/"what about", a pronoun,
+    no content words), "maybe" when it is short, "alone" otherwise."""
+    terms = content_terms(question)
+    if not terms or _CONNECTIVE.search(question) or _PRONOUN.search(question):
+        return "needs"
+    return "maybe" if len(terms) < 3 else "alone"
+
+
+def with_context(question: str, history: Sequence[Turn]) -> str:
+    """The question followed by the previous (resolved) question, for retrieval."""
+    return f"{question} ({history[-1].question})"[:MAX_QUERY_CHARS]
