@@ -14,7 +14,9 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; 
     python3 -m venv "$VENV"
     pip_install --upgrade pip
     pip_install "torch==2.13.0"
-    pip_install -c "$ROOT/constraints.txt" -e "$ROOT[test,onnx,openvino]"
+    # setuptools warns that an editable install of a flat layout could be shadowed by folders of the
+    # same name; the checkout is the package here, so that warning is noise for a first run.
+    PYTHONWARNINGS="ignore:Editable installation" pip_install -c "$ROOT/constraints.txt" -e "$ROOT[test,onnx,openvino]"
     echo "$WANT" > "$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -289,8 +290,23 @@ COMMANDS = {
 }
 
 
+def configure_logging(level: str) -> None:
+    """Log lines at `level` as "LEVEL logger: message"; one-time notices (the model being prepared)
+    as plain lines, whatever the level."""
+    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    notices = logging.getLogger("newsbot.notice")
+    if not notices.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        notices.addHandler(handler)
+        notices.setLevel(logging.INFO)
+        notices.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Models are never downloaded: the default one ships in a package, others are local folders.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from newsbot.index.backends import BackendError
     from newsbot.index.embedding import EmbeddingError
     from newsbot.answer.engine import QuestionError
@@ -300,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = settings_from(args)
-        logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+        configure_logging(settings.log_level)
         handler = COMMANDS[(args.command, getattr(args, "index_command", None))]
         return handler(args, settings)
     except (CliError, SettingsError, StoreError, EmbeddingError, QueryError, QuestionError, EvalDataError,

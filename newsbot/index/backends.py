@@ -16,6 +16,9 @@ from typing import Protocol
 import numpy as np
 
 log = logging.getLogger(__name__)
+# One-time notices a person waiting at a terminal should see (the CLI shows this logger at INFO).
+notices = logging.getLogger("newsbot.notice")
+PREPARING = "newsbot: preparing the fast embedding model (once, a few seconds)"
 
 TORCH, TORCH_BF16, ONNX, ONNX_INT8, OPENVINO = "torch", "torch-bf16", "onnx", "onnx-int8", "openvino"
 BACKENDS = (TORCH, TORCH_BF16, ONNX, ONNX_INT8, OPENVINO)
@@ -228,7 +231,8 @@ def onnx_export(layout: ModelLayout, cache: Path) -> Path:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-        log.warning("exporting %s to ONNX (once; cached in %s)", layout.location, target.parent)
+        notices.info(PREPARING)
+        log.info("exporting %s to ONNX, cached in %s", layout.location, target.parent)
         model = AutoModel.from_pretrained(str(layout.location), attn_implementation="eager", local_files_only=True).eval()
         names = ["input_ids", "attention_mask"] + (["token_type_ids"] if layout.uses_token_types else [])
 
@@ -255,11 +259,19 @@ def onnx_export(layout: ModelLayout, cache: Path) -> Path:
     return _replace_atomically(build, target)
 
 
+def _quantization_hint(record: logging.LogRecord) -> bool:
+    """Drop ONNX Runtime's advice, logged on the root logger, to pre-process before quantizing: the
+    fused graph it is given is what that pre-processing would make."""
+    return not (record.name == "root" and record.module == "quantize")
+
+
 def quantised_export(layout: ModelLayout, cache: Path) -> Path:
     """The fp32 export with fused attention/layer-norm nodes, weights quantised to int8 per channel."""
     target = cache / layout.cache_key() / "model-int8.onnx"
     if target.exists():
         return target
+    if (cache / layout.cache_key() / "model.onnx").exists():
+        notices.info(PREPARING)
     source = onnx_export(layout, cache)
 
     def build(path: Path) -> None:
@@ -268,12 +280,15 @@ def quantised_export(layout: ModelLayout, cache: Path) -> Path:
         from onnxruntime.transformers.optimizer import optimize_model
 
         fused = path.with_suffix(".fused.onnx")
+        root = logging.getLogger()
+        root.addFilter(_quantization_hint)
         try:
             optimize_model(str(source), model_type="bert", num_heads=layout.heads,
                            hidden_size=layout.hidden).save_model_to_file(str(fused))
             quantize_dynamic(str(fused), str(path), per_channel=True, weight_type=QuantType.QInt8,
                              extra_options={"DefaultTensorType": TensorProto.FLOAT})
         finally:
+            root.removeFilter(_quantization_hint)
             fused.unlink(missing_ok=True)
 
     return _replace_atomically(build, target)
