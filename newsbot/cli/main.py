@@ -40,20 +40,8 @@ def _positive(value: str) -> int:
     return number
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--index", dest="index_dir", type=Path, metavar="DIR",
-                        help="index directory (env NEWSBOT_INDEX_DIR, default ./newsbot-index)")
-    common.add_argument("--model", help="embedding model name or folder (env NEWSBOT_MODEL; "
-                        "default: the index's model, or all-MiniLM-L6-v2 for a new index)")
-    common.add_argument("--backend", choices=["auto", *BACKENDS],
-                        help="embedding backend (env NEWSBOT_BACKEND; default auto: the fastest this CPU "
-                        "and the installed extras run)")
-    common.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (env NEWSBOT_LOG_LEVEL)")
-
-    parser = argparse.ArgumentParser(prog="newsbot", description="Answers questions about news articles, with citations.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def _add_index_commands(commands, common: argparse.ArgumentParser) -> None:
+    """`newsbot index add|remove|stats|repair`."""
     index = commands.add_parser("index", help="build and manage the passage index")
     index_commands = index.add_subparsers(dest="index_command", required=True, metavar="ACTION")
     add = index_commands.add_parser("add", parents=[common], help="index article files and folders")
@@ -70,7 +58,24 @@ def build_parser() -> argparse.ArgumentParser:
     stats = index_commands.add_parser("stats", parents=[common], help="counts, size on disk and model")
     stats.add_argument("--json", action="store_true", help="one JSON object")
     index_commands.add_parser("repair", parents=[common],
-                              help="rebuild vectors.faiss from the database and add missing sentence vectors")
+                              help="rebuild vectors.faiss from the vectors in the database")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index", dest="index_dir", type=Path, metavar="DIR",
+                        help="index directory (env NEWSBOT_INDEX_DIR, default ./newsbot-index)")
+    common.add_argument("--model", help="embedding model name or folder (env NEWSBOT_MODEL; "
+                        "default: the index's model, or all-MiniLM-L6-v2 for a new index)")
+    common.add_argument("--backend", choices=["auto", *BACKENDS],
+                        help="embedding backend (env NEWSBOT_BACKEND; default auto: the fastest this CPU "
+                        "and the installed extras run)")
+    common.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (env NEWSBOT_LOG_LEVEL)")
+
+    parser = argparse.ArgumentParser(prog="newsbot", description="Answers questions about news articles, with citations.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    _add_index_commands(commands, common)
 
     ask = commands.add_parser("ask", parents=[common], help="answer one question, with sources")
     ask.add_argument("question")
