@@ -4,6 +4,7 @@ retrieve → re-rank → select sentences → compose, to a short cited `Answer`
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 
 from newsbot.answer.compose import Composer
@@ -18,6 +19,8 @@ from newsbot.index.search import Mode, Searcher
 from newsbot.index.store import Filters
 
 __all__ = ["AnswerEngine", "QuestionError", "validate_question"]
+
+log = logging.getLogger(__name__)
 
 
 class AnswerEngine:
@@ -51,11 +54,18 @@ class AnswerEngine:
         return answer
 
     def run(self, query: Query) -> Answer:
-        """The pipeline over one encoded query."""
+        """The pipeline over one encoded query (`--log-level DEBUG` shows each stage's output)."""
         pool = self.retrieve.run(query)
+        log.debug("retrieve %r (%s, %s): %d passages", query.text, query.mode.value, query.filters, len(pool.hits))
         passages = self.rerank.run(query, pool)
+        log.debug("rerank: best %s", [(p.hit.article.title[:40], round(p.score, 3)) for p in passages[:3]])
         groups = self.select.run(passages, query.frame)
-        return self.compose.run(query, passages, groups)
+        log.debug("select: %d sentence groups, best score %s", len(groups),
+                  round(groups[0][0].score, 3) if groups else None)
+        answer = self.compose.run(query, passages, groups)
+        log.debug("compose: %s, %d citations, confidence %.3f",
+                  "abstained" if answer.abstained else "answered", len(answer.citations), answer.confidence)
+        return answer
 
     def _query(self, question: str, text: str, frame: TimeFrame, filters: Filters, mode: Mode) -> Query:
         return Query(question, text, self.embedder.encode_query(text), frame, filters, Mode(mode))
