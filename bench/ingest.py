@@ -43,11 +43,13 @@ from newsbot.index.chunking import ChunkingConfig, Passage, chunk_article
 from newsbot.index.embedding import Embedder
 from newsbot.settings import Settings
 from newsbot.index.ingest import IngestReport, ingest
+from newsbot.answer.config import load_config
 from newsbot.index.search import Mode, QueryError, Searcher
 from newsbot.index.sentences import split_sentences
 from newsbot.index.store import Store
 
 CACHE_DIR = Settings.from_env().cache_dir
+FUSION = load_config().retrieval.fusion
 
 TARGET_RATIO = 0.9
 TOP_K = 10
@@ -183,7 +185,7 @@ def run_searches(index_dir: Path, embedder: Embedder, questions: list[tuple[str,
     """Each mode gets a fresh embedder, so no question vector comes from an earlier mode's cache."""
     store = Store.open(index_dir, model=embedder.name)
     try:
-        return [time_searches(Searcher(store, Embedder(embedder.name, backend=embedder.backend, cache_dir=CACHE_DIR)), mode, questions)
+        return [time_searches(Searcher(store, Embedder(embedder.name, backend=embedder.backend, cache_dir=CACHE_DIR), FUSION), mode, questions)
                 for mode in MODES]
     finally:
         store.close()

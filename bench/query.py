@@ -6,7 +6,7 @@ Run by hand from the project root (never in CI), on an index built by `newsbot i
     .venv/bin/newsbot index add ../shared/data/news/reuters21578.jsonl --index /tmp/reuters
     .venv/bin/python bench/query.py /tmp/reuters --sizes 10000,100000,1000000
 
-The source index must hold sentence vectors (made by this version, or `newsbot index repair`).
+The source index must be of this newsbot's format (every passage holds its sentence vectors).
 
 Each size is a new index of that many passages: the source index's passages repeated, every copy
 with a fresh vector (the original plus Gaussian noise, renormalised; cosine ~0.95 with it) so
@@ -34,16 +34,17 @@ import numpy as np
 from common import machine_facts, positive_int, report, run_in_workdir, say
 
 from newsbot.answer.engine import AnswerEngine
-from newsbot.index import vectors
 from newsbot.index.articles import make_article
 from newsbot.index.chunking import Passage
 from newsbot.index.embedding import Embedder
 from newsbot.settings import Settings
+from newsbot.answer.config import load_config
 from newsbot.index.search import Mode, Searcher
 from newsbot.index.sentences import split_sentences
-from newsbot.index.store import VECTORS_FILE, SentenceVector, Store
+from newsbot.index.store import VECTORS_FILE, IndexMeta, SentenceVector, Store, vectors
 
 CACHE_DIR = Settings.from_env().cache_dir
+FUSION = load_config().retrieval.fusion
 
 NOISE = 0.33
 MODES = (Mode.HYBRID, Mode.DENSE, Mode.KEYWORD)
@@ -67,19 +68,17 @@ class SourcePassage:
     sentences: list[SentenceVector]  # offsets within `text`
 
 
-def source_passages(directory: Path) -> tuple[dict, list[SourcePassage]]:
+def source_passages(directory: Path) -> tuple[IndexMeta, list[SourcePassage]]:
     """The source index's meta and its passages with their vectors and sentence vectors."""
     with Store.open(directory) as store:
-        rows = store.db.execute(
-            "SELECT p.rowid, a.title, p.text, p.vector, p.start_char FROM passages p"
-            " JOIN articles a ON a.id = p.article_id ORDER BY p.rowid").fetchall()
-        sentences = store.sentence_vectors([r[0] for r in rows])
-        meta = dict(store.meta)
-    if len(sentences) < len(rows):
-        sys.exit(f"{directory}: {len(rows) - len(sentences)} passages have no sentence vectors; "
-                 f"run `newsbot index repair --index {directory}` first")
-    return meta, [SourcePassage(r[1], r[2], np.frombuffer(r[3], dtype=np.float32),
-                                [SentenceVector(s.start - r[4], s.end - r[4], s.vector) for s in sentences[r[0]]])
+        keys = store.passage_keys().tolist()
+        stored, vectors_of = store.passages(keys), store.passage_vectors(keys)
+        sentences = store.sentence_vectors(keys)
+        meta = store.meta
+    rows = [stored[key] for key in keys]
+    return meta, [SourcePassage(r.article.title, r.passage.text, vectors_of[r.key],
+                                [SentenceVector(s.start - r.passage.start, s.end - r.passage.start, s.vector)
+                                 for s in sentences.get(r.key, ())])
                   for r in rows]
 
 
@@ -88,13 +87,13 @@ def fresh(vector: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return noisy / np.linalg.norm(noisy)
 
 
-def build(directory: Path, meta: dict, rows, size: int, rng: np.random.Generator) -> np.ndarray:
+def build(directory: Path, meta: IndexMeta, rows, size: int, rng: np.random.Generator) -> np.ndarray:
     """An index of `size` passages from `rows` (copies after the first get fresh vectors; sentence
     vectors are copied as they are); returns the passage vectors in insertion order (passage key
     n + 1 is row n) and the seconds the FAISS copy took to build and save."""
-    all_vectors = np.zeros((size, int(meta["dimension"])), dtype=np.float32)
-    with Store.open(directory, model=meta["model"], dimension=int(meta["dimension"]),
-                    backend=meta.get("backend"), writable=True) as store:
+    all_vectors = np.zeros((size, meta.dimension), dtype=np.float32)
+    with Store.open(directory, model=meta.model, dimension=meta.dimension, backend=meta.backend,
+                    writable=True) as store:
         for first in range(0, size, 10_000):
             articles, passages, sentences = [], [], []
             for n in range(first, min(size, first + 10_000)):
@@ -119,11 +118,11 @@ def question_of(text: str) -> str:
     return " ".join((sentences[0].text if sentences else text).split()[:12])
 
 
-def latencies(directory: Path, meta: dict, questions: list[str]) -> dict[str, np.ndarray]:
+def latencies(directory: Path, meta: IndexMeta, questions: list[str]) -> dict[str, np.ndarray]:
     out = {}
     with Store.open(directory) as store:
         for mode in MODES:
-            engine = AnswerEngine(Searcher(store, Embedder(meta["model"], family=store.vector_family, cache_dir=CACHE_DIR)))
+            engine = AnswerEngine(Searcher(store, Embedder(meta.model, family=store.meta.vectors, cache_dir=CACHE_DIR), FUSION))
             engine.answer("warm up the engine", mode=mode)
             times = []
             for question in questions:
@@ -150,9 +149,8 @@ def recall_rows(size: int, directory: Path, built_s: float, data: np.ndarray,
     exact.add(data)
     truth = exact.search(queries, 10)[1]
     path = directory / VECTORS_FILE
-    index = faiss.read_index(str(path))
-    vectors.tune(index)
-    kind = vectors.describe(index)
+    copy = vectors.VectorIndex.read(path, data.shape[1])
+    index, kind = copy.faiss, copy.kind
     note = f"built and saved in {built_s:.0f} s, {path.stat().st_size / 2**30:.2f} GiB file"
     kinds = {"exact (flat)": (exact, None, 0, "")}
     if kind == vectors.FLAT:
@@ -178,7 +176,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> None:
     rng = np.random.default_rng(0)
     picked = random.Random(0).sample(range(len(rows)), min(args.questions, len(rows)))
     questions = list(dict.fromkeys(question_of(rows[i].text) for i in picked))
-    query_vectors = Embedder(meta["model"], cache_dir=CACHE_DIR).encode_queries(questions)
+    query_vectors = Embedder(meta.model, cache_dir=CACHE_DIR).encode_queries(questions)
     table = []
     for size in [int(s) for s in args.sizes.split(",")]:
         say(f"size {size:,}: building")
@@ -192,8 +190,8 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> None:
         table.append((f"{size:,}", "start-up", f"{startup:.2f} s", "", "", "`newsbot ask` in a new process"))
         table += recall_rows(size, directory, built_s, data, query_vectors)
         shutil.rmtree(directory, ignore_errors=True)
-    facts = machine_facts() + [("source", f"{args.source}: {len(rows):,} passages, model {meta['model']}, "
-                                          f"backend {meta.get('backend', 'torch')}")]
+    facts = machine_facts() + [("source", f"{args.source}: {len(rows):,} passages, model {meta.model}, "
+                                          f"backend {meta.backend}")]
     report(facts, ("passages", "measure", "a", "b", "c", "note"), table, args.json)
 
 

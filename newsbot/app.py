@@ -41,7 +41,7 @@ class Newsbot:
         model = canonical_model_name(settings.model) if settings.model else None
         store = Store.open(settings.index_dir, model=model, writable=writable or create)
         try:
-            return cls(settings, store, _embedder(settings, store.meta["model"], store.vector_family))
+            return cls(settings, store, _embedder(settings, store.meta.model, store.meta.vectors))
         except BaseException:
             store.close()
             raise

@@ -16,7 +16,7 @@ from newsbot.index.articles import Article, LoadProblem
 from newsbot.index.chunking import ChunkingConfig, Passage, chunk_article
 from newsbot.index.embedding import Embedder
 from newsbot.index.sentences import Sentence, split_sentences
-from newsbot.index.store import SentenceVector, Store
+from newsbot.index.store import PassageStore, SentenceVector
 
 COMMIT_PASSAGES = 512
 
@@ -33,7 +33,7 @@ class IngestReport:
     seconds: float = 0.0
 
 
-def plan(store: Store, items: Iterable[Article | LoadProblem], report: IngestReport) -> list[tuple[Article, list[str]]]:
+def plan(store: PassageStore, items: Iterable[Article | LoadProblem], report: IngestReport) -> list[tuple[Article, list[str]]]:
     """The articles to index, each with the ids of the articles it replaces (same id, or the same
     one-article file with other content), dropping exact duplicates of indexed or earlier articles."""
     articles: list[Article] = []
@@ -70,7 +70,7 @@ def _paths_with_one_article(articles: list[Article]) -> list[str]:
 
 
 def ingest(
-    store: Store,
+    store: PassageStore,
     embedder: Embedder,
     items: Iterable[Article | LoadProblem],
     chunking: ChunkingConfig = ChunkingConfig(),
@@ -152,7 +152,7 @@ def _prefetched(steps: Iterator[Step], depth: int = 2) -> Iterator[Step]:
                 pass
 
 
-def _commit(store: Store, embedder: Embedder, step: Step, report: IngestReport) -> None:
+def _commit(store: PassageStore, embedder: Embedder, step: Step, report: IngestReport) -> None:
     """Encode a step's passages and sentences in one call (each distinct text once) and write it."""
     passages = [p for item in step for p in item.passages]
     split = [ss for item in step for ss in item.sentences]

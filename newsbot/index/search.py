@@ -11,11 +11,10 @@ from enum import Enum
 import numpy as np
 import snowballstemmer
 
-from newsbot.index.articles import Article
 from newsbot.index.chunking import Passage
 from newsbot.index.embedding import Embedder
 from newsbot.index.stopwords import ENGLISH_STOP_WORDS
-from newsbot.index.store import Filters, SentenceVector, Store
+from newsbot.index.store import ArticleRef, Filters, PassageStore, SentenceVector
 
 # FTS5 scores every passage that holds any term of the OR query, so its cost follows the terms'
 # posting counts. A term in more than COMMON_TERM_SHARE of the passages adds little to BM25: leaving
@@ -47,7 +46,7 @@ class Hit:
     hybrid); `similarity` is the passage's cosine to the query when dense search returned it."""
 
     passage: Passage
-    article: Article
+    article: ArticleRef
     score: float
     rank: int
     key: int
@@ -116,7 +115,7 @@ class Fusion:
 class Searcher:
     """Searches one open store with one embedder (the model the index was built with)."""
 
-    def __init__(self, store: Store, embedder: Embedder, fusion: Fusion) -> None:
+    def __init__(self, store: PassageStore, embedder: Embedder, fusion: Fusion) -> None:
         self.store = store
         self.embedder = embedder
         self.fusion = fusion

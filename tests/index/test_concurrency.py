@@ -36,7 +36,7 @@ def test_a_reader_never_sees_half_an_article_during_an_ingest(built_index: Path,
     rounds, seen_new = 0, set()
     while writer.is_alive() or rounds < 3:
         reader.refresh()
-        stored = {r[0] for r in reader.db.execute("SELECT rowid FROM passages")}
+        stored = set(reader.passage_keys().tolist())
         assert set(reader.faiss_keys().tolist()) <= stored
         for mode in Mode:
             for hit in searcher.search("weather report rain town", k=20, mode=mode):

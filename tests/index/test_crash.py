@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from newsbot.index.store import VECTORS_FILE, Store
+from newsbot.index.store import DB_FILE, VECTORS_FILE, Database, StoreError, Store
 
 KILL_POINTS = 20
 ARTICLES = 200
@@ -30,9 +29,9 @@ def write_corpus(folder: Path, count: int) -> None:
 
 def passages_on_disk(index: Path) -> int:
     try:
-        with sqlite3.connect(f"file:{index / 'newsbot.db'}?mode=ro", uri=True, timeout=5) as db:
-            return db.execute("SELECT count(*) FROM passages").fetchone()[0]
-    except sqlite3.Error:
+        with Database.open(index / DB_FILE, writable=False) as db:
+            return db.counts()[1]
+    except StoreError:
         return 0
 
 
@@ -40,11 +39,13 @@ def state(index: Path) -> tuple[dict, list[str]]:
     """Every passage (text and vector bytes) and every content hash, as a fresh reader sees them;
     every passage has its sentence vectors."""
     with Store.open(index) as store:
-        passages = {r[0]: (r[1], r[2]) for r in store.db.execute("SELECT id, text, vector FROM passages")}
-        keys = np.array(sorted(r[0] for r in store.db.execute("SELECT rowid FROM passages")), dtype=np.int64)
+        articles = store.articles()
+        passages = {p.id: (p.text, vector.tobytes()) for a in articles for p, vector in store.article_passages(a.id)}
+        keys = store.passage_keys()
         assert np.array_equal(store.faiss_keys(), keys), "FAISS ids and SQLite rows differ"
+        assert store.check() == [], store.check()
         assert len(store.sentence_vectors(keys.tolist())) == keys.size, "a passage lacks its sentence vectors"
-        hashes = [r[0] for r in store.db.execute("SELECT content_hash FROM articles")]
+        hashes = [a.content_hash for a in articles]
     return passages, hashes
 
 

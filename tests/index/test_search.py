@@ -43,7 +43,8 @@ def test_a_paraphrase_without_shared_words_is_found(searcher: Searcher) -> None:
 def test_hits_carry_metadata_offsets_and_ranks(searcher: Searcher) -> None:
     hit = searcher.search("rail strike pay offer", k=2)[0]
     assert hit.article.id == "wire-001" and hit.article.url == "https://news.example.org/rail-strike"
-    assert hit.article.text[hit.passage.start:hit.passage.end] == hit.passage.text
+    assert searcher.store.article(hit.article.id).text[hit.passage.start:hit.passage.end] == hit.passage.text
+    assert not hasattr(hit.article, "text") and not hasattr(hit.article, "content_hash"), "a hit carries no body"
     assert hit.rank == 1 and hit.dense_rank is not None and hit.keyword_rank is not None
 
 

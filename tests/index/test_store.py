@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
+import json
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +15,18 @@ from shared import CACHE_DIR
 from newsbot.index.embedding import Embedder
 from newsbot.index.ingest import ingest
 from newsbot.index.sentences import split_sentences
-from newsbot.index.store import DB_FILE, VECTORS_FILE, CorruptIndex, IndexLocked, IndexNotFound, ModelMismatch, Store
+from newsbot.index.store import (
+    DB_FILE,
+    META_FILE,
+    VECTORS_FILE,
+    CorruptIndex,
+    FormatMismatch,
+    IndexLocked,
+    IndexNotFound,
+    ModelMismatch,
+    Store,
+    StoreError,
+)
 
 
 class CountingEmbedder(Embedder):
@@ -31,14 +42,13 @@ class CountingEmbedder(Embedder):
 
 
 def consistent(store: Store) -> bool:
-    keys = np.array(sorted(r[0] for r in store.db.execute("SELECT rowid FROM passages")), dtype=np.int64)
-    fts = store.db.execute("SELECT count(*) FROM passages_fts").fetchone()[0]
-    return np.array_equal(keys, store.faiss_keys()) and fts == len(keys)
+    return store.check() == [] and store.faiss_keys().size == store.stats().passages
 
 
 def snapshot(store: Store) -> dict[str, list]:
-    rows = store.db.execute("SELECT id, article_id, start_char, end_char, text, vector FROM passages ORDER BY id")
-    return {r["id"]: [r["article_id"], r["start_char"], r["end_char"], r["text"], r["vector"]] for r in rows}
+    """Every stored passage: its article, offsets, text and vector bytes."""
+    return {passage.id: [passage.article_id, passage.start, passage.end, passage.text, vector.tobytes()]
+            for article in store.articles() for passage, vector in store.article_passages(article.id)}
 
 
 def test_reopen_after_restart_keeps_everything(built_index: Path, embedder: Embedder) -> None:
@@ -69,7 +79,7 @@ def test_an_edited_file_replaces_its_old_version(built_index: Path, articles_dir
     counting = CountingEmbedder()
     with Store.open(built_index, writable=True) as store:
         report = ingest(store, counting, load_paths([articles_dir]))
-        texts = [r[0] for r in store.db.execute("SELECT text FROM articles WHERE path = ?", (str(path),))]
+        texts = [store.article(i).text for i in store.ids_by_path([str(path)]).get(str(path), [])]
         assert consistent(store) and store.stats().articles == 5
     assert (report.added, report.updated, report.duplicates) == (0, 1, 4)
     assert len(texts) == 1 and "a quarter" in texts[0]
@@ -171,18 +181,18 @@ def test_a_failed_ingest_keeps_the_old_index_and_every_committed_step(built_inde
 
 
 def test_database_passages_and_fts_agree_with_articles(built_index: Path) -> None:
-    db = sqlite3.connect(built_index / DB_FILE)
-    orphans = db.execute("SELECT count(*) FROM passages p LEFT JOIN articles a ON a.id = p.article_id"
-                         " WHERE a.id IS NULL").fetchone()[0]
-    texts = db.execute("SELECT p.text, substr(a.text, p.start_char + 1, p.end_char - p.start_char)"
-                       " FROM passages p JOIN articles a ON a.id = p.article_id").fetchall()
-    assert orphans == 0 and texts and all(p == a for p, a in texts)
+    with Store.open(built_index) as store:
+        assert store.check() == []
+        pairs = [(article.text[p.start:p.end], p.text) for article in store.articles()
+                 for p, _ in store.article_passages(article.id)]
+        assert len(pairs) == store.stats().passages and all(a == p for a, p in pairs)
 
 
 def test_each_passage_keeps_its_sentences_vectors(built_index: Path, embedder: Embedder, articles_dir: Path) -> None:
     with Store.open(built_index, writable=True) as store:
-        rows = store.db.execute("SELECT rowid, start_char, text, article_id FROM passages").fetchall()
-        stored = store.sentence_vectors([r[0] for r in rows])
+        keys = store.passage_keys().tolist()
+        rows = [(key, p.passage.start, p.passage.text, p.passage.article_id) for key, p in store.passages(keys).items()]
+        stored = store.sentence_vectors(keys)
         for key, start, text, _ in rows:
             spans = split_sentences(text, offset=start)
             assert [(s.start, s.end) for s in stored[key]] == [(s.start, s.end) for s in spans]
@@ -192,5 +202,4 @@ def test_each_passage_keeps_its_sentences_vectors(built_index: Path, embedder: E
         gone = [r[0] for r in rows if r[3] == rows[0][3]]
         store.remove([rows[0][3]])
         assert store.sentence_vectors(gone) == {}
-        left = store.db.execute("SELECT count(*) FROM sentences WHERE passage NOT IN (SELECT rowid FROM passages)")
-        assert left.fetchone()[0] == 0
+        assert store.check() == [], "sentences outlived their passages"

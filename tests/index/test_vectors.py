@@ -1,23 +1,20 @@
 """The FAISS copy follows the index size: exact while small, an HNSW graph past the threshold, back
 to exact when it shrinks. The graph keeps removed passages as tombstones that no search returns;
-ids, filters, reopening, repair and mending work on both, and an IVF file of an earlier version
-still opens and is moved to the right type."""
+ids, filters, reopening, repair and mending work on both; a file of another type is refused."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import shutil
 
 import faiss
 import numpy as np
 import pytest
+from tiny import unit, write_reports
 
-from newsbot.index import vectors
-from newsbot.index.articles import make_article
-from newsbot.index.chunking import Passage
-from newsbot.index.store import META_FILE, VECTORS_FILE, Filters, Store
+from newsbot.index.store import VECTORS_FILE, CorruptIndex, Filters, Store, vectors
+from newsbot.index.store.vectors import VectorIndex
 
 DIMENSION = 32
 THRESHOLD = 300
@@ -28,34 +25,15 @@ def small_threshold(monkeypatch):
     monkeypatch.setattr(vectors, "EXACT_UP_TO", THRESHOLD)
 
 
-def _unit(rows: np.ndarray) -> np.ndarray:
-    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
-
-
-def _write(store: Store, first: int, count: int, rng: np.random.Generator, replace: tuple[str, ...] = ()
-           ) -> dict[int, np.ndarray]:
-    """Articles `first`… of one passage each, dated 1–28 January by number; their keys and vectors."""
-    articles, passages = [], []
-    for n in range(first, first + count):
-        article = make_article(f"Report {n} on the harbour.", path=f"/news/{n}.txt", date=dt.date(2024, 1, 1 + n % 28))
-        articles.append(article)
-        passages.append(Passage(f"{article.id}:0", article.id, 0, 0, len(article.text), article.text))
-    rows = _unit(rng.normal(size=(count, DIMENSION)))
-    store.write(articles, passages, rows, replace=replace)
-    keys = [r[0] for r in store.db.execute("SELECT rowid FROM passages ORDER BY rowid DESC LIMIT ?", (count,))]
-    return dict(zip(sorted(keys), rows))
+_write = write_reports
 
 
 def _article_id(store: Store, n: int) -> str:
-    return store.db.execute("SELECT id FROM articles WHERE path = ?", (f"/news/{n}.txt",)).fetchone()[0]
-
-
-def _sqlite_keys(store: Store) -> np.ndarray:
-    return np.array(sorted(r[0] for r in store.db.execute("SELECT rowid FROM passages")), dtype=np.int64)
+    return store.ids_by_path([f"/news/{n}.txt"])[f"/news/{n}.txt"][0]
 
 
 def _consistent(store: Store) -> bool:
-    return np.array_equal(_sqlite_keys(store), store.faiss_keys())
+    return store.check() == []
 
 
 def _self_recall(store: Store, stored: dict[int, np.ndarray]) -> float:
@@ -80,18 +58,18 @@ def test_the_index_type_follows_the_size_and_growth_adds_to_the_graph(tmp_path, 
         stored |= _write(store, 200, 300, rng)
         store.flush()
         assert store.stats().faiss_index == vectors.HNSW == "IDMap2,HNSW32" and _consistent(store)
-        graph = store._vectors
+        graph = store.vectors
         stored |= _write(store, 500, 200, rng)
         store.flush()
-        assert store._vectors is graph and store.vector_count() == 700
+        assert store.vectors is graph and store.vector_count() == 700
     assert [r.getMessage() for r in caplog.records] == [
         "moving 500 vectors to a FAISS IDMap2,HNSW32 index (once per size step)"]
     graph = faiss.read_index(str(directory / VECTORS_FILE))
     faiss.downcast_index(graph.index).hnsw.efSearch = 16
     faiss.write_index(graph, str(directory / VECTORS_FILE))
     with Store.open(directory) as store:
-        assert store.meta["faiss_index"] == store.stats().faiss_index == vectors.HNSW
-        assert faiss.downcast_index(store._vectors.index).hnsw.efSearch == vectors.ef_search(store.vector_count())
+        assert store.meta.faiss_index == store.stats().faiss_index == vectors.HNSW
+        assert faiss.downcast_index(store.vectors.faiss.index).hnsw.efSearch == vectors.ef_search(store.vector_count())
         assert _consistent(store)
         assert _self_recall(store, stored) >= 0.98
         january_3 = store.dense_search(next(iter(stored.values())), 5, Filters(since=dt.date(2024, 1, 3),
@@ -104,41 +82,43 @@ def test_the_graph_search_honours_tombstones_and_filters_by_external_id(monkeypa
     """FAISS translates a selector through IndexIDMap2 to the ids given at add, and reconstructs by
     those ids: both searches and exact filtered scoring rely on it."""
     rng = np.random.default_rng(3)
-    data = _unit(rng.normal(size=(400, DIMENSION)))
+    data = unit(rng.normal(size=(400, DIMENSION)))
     keys = np.arange(400, dtype=np.int64) * 7 + 1000
-    index = vectors.empty(DIMENSION, vectors.HNSW)
-    index.add_with_ids(data, keys)
-    assert np.allclose(index.reconstruct_batch(keys[[5, 9]]), data[[5, 9]])
-    dead = vectors.Tombstones(keys[:50])
+    index = VectorIndex.new(DIMENSION, vectors.HNSW)
+    index.add(data, keys)
+    assert np.allclose(index.faiss.reconstruct_batch(keys[[5, 9]]), data[[5, 9]])
+    whole = VectorIndex(index.faiss)
+    index.drop(keys[:50])
+    assert len(index) == 350 and len(index.tombstones) == 50 and index.ids().size == 400
+
+    def found(index: VectorIndex, row: int, k: int, allowed: np.ndarray | None = None) -> list[int]:
+        return [key for key, _ in index.search(data[row], k, allowed)]
+
     for row in range(50):
-        _, found = vectors.search(index, data[row : row + 1], 10, tombstones=dead)
-        assert found[0][0] != keys[row] and not set(found[0]) & set(keys[:50])
-        assert vectors.search(index, data[row : row + 1], 1)[1][0][0] == keys[row]
+        assert found(index, row, 10)[0] != keys[row] and not set(found(index, row, 10)) & set(keys[:50])
+        assert found(whole, row, 1) == [keys[row]]
     # a small allowed set is scored exactly, without tombstones; an id the index lacks (a reader
     # opened before an ingest) is left out
     allowed = np.concatenate([keys[40:60], [99_999]])
-    scores, found = vectors.search(index, data[45:46], 5, allowed=allowed, tombstones=dead)
     best = np.argsort(-(data[50:60] @ data[45]))[:5]
-    assert found[0].tolist() == keys[50:60][best].tolist()
-    assert scores[0] == pytest.approx((data[50:60] @ data[45])[best])
+    assert found(index, 45, 5, allowed) == keys[50:60][best].tolist()
+    assert [score for _, score in index.search(data[45], 5, allowed)] == pytest.approx((data[50:60] @ data[45])[best])
     best = 50 + np.argsort(-(data[50:300] @ data[0]))[:10]
-    assert vectors.search(index, data[:1], 10, allowed=keys[50:300])[1][0].tolist() == keys[best].tolist()
-    found = vectors.search(index, data[45:46], 5, allowed=keys[[50, 99]])[1][0]
-    assert sorted(found[:2]) == sorted(keys[[50, 99]]) and found[2:].tolist() == [-1, -1, -1]
+    assert found(whole, 0, 10, keys[50:300]) == keys[best].tolist()
+    assert sorted(found(whole, 45, 5, keys[[50, 99]])) == sorted(keys[[50, 99]]), "only the allowed, no padding"
     # a large one searches the graph with the allowed ids and without the tombstones
     monkeypatch.setattr(vectors, "EXACT_FILTER_UP_TO", 100)
     allowed = keys[40:400]
     for row in range(40, 100):
-        found = vectors.search(index, data[row : row + 1], 10, allowed=allowed, tombstones=dead)[1][0]
-        assert not set(found) & set(keys[:50]) and set(found) <= set(allowed)
-        assert row < 50 or found[0] == keys[row]
+        hits = found(index, row, 10, allowed)
+        assert not set(hits) & set(keys[:50]) and set(hits) <= set(allowed)
+        assert row < 50 or hits[0] == keys[row]
     # a narrow one (a tenth) widens the candidate list to find its best ids all the same
     monkeypatch.setattr(vectors, "EXACT_FILTER_UP_TO", 10)
     allowed = keys[::10]
     hits = 0
     for row in range(100, 150):
-        found = vectors.search(index, data[row : row + 1], 10, allowed=allowed)[1][0]
-        hits += len(set(found) & set(allowed[np.argsort(-(data[::10] @ data[row]))[:10]]))
+        hits += len(set(found(whole, row, 10, allowed)) & set(allowed[np.argsort(-(data[::10] @ data[row]))[:10]]))
     assert hits / 500 >= 0.98
 
 
@@ -154,12 +134,12 @@ def test_removed_passages_become_tombstones_no_search_returns(tmp_path, small_th
         removed = {key: stored.pop(key) for key in sorted(stored)[:31]}
         store.flush()
         assert store.stats().faiss_index == vectors.HNSW and store.vector_count() == 470
-        assert vectors.ids(store._vectors).size == 501 and len(store._tombstones) == 31
+        assert store.vectors.ids().size == 501 and len(store.vectors.tombstones) == 31
         assert _consistent(store)
     modified = (directory / VECTORS_FILE).stat().st_mtime_ns
     for writable in (False, True):
         with Store.open(directory, writable=writable) as store:
-            assert sorted(store._tombstones.keys.tolist()) == sorted(removed) and _consistent(store)
+            assert sorted(store.vectors.tombstones.keys.tolist()) == sorted(removed) and _consistent(store)
             assert store.vector_count() == 470
             for vector in removed.values():
                 found = _found(store, vector)
@@ -174,11 +154,19 @@ def test_removed_passages_become_tombstones_no_search_returns(tmp_path, small_th
     assert (directory / VECTORS_FILE).stat().st_mtime_ns == modified, "reopening rewrote an unchanged file"
 
 
+def _holding(kind: str, count: int, dead: int = 0) -> VectorIndex:
+    index = VectorIndex.new(DIMENSION, kind)
+    keys = np.arange(count + dead, dtype=np.int64)
+    index.add(unit(np.random.default_rng(1).normal(size=(keys.size, DIMENSION))), keys)
+    index.drop(keys[count:])
+    return index
+
+
 def test_when_an_index_is_rebuilt(small_threshold):
-    flat, graph = vectors.empty(DIMENSION), vectors.empty(DIMENSION, vectors.HNSW)
-    assert not vectors.needs_rebuild(flat, THRESHOLD) and vectors.needs_rebuild(flat, THRESHOLD + 1)
-    assert not vectors.needs_rebuild(graph, THRESHOLD // 2 + 1) and vectors.needs_rebuild(graph, THRESHOLD // 2)
-    assert not vectors.needs_rebuild(graph, 400, 44) and vectors.needs_rebuild(graph, 400, 45)
+    flat, graph = vectors.FLAT, vectors.HNSW
+    assert not _holding(flat, THRESHOLD).needs_rebuild() and _holding(flat, THRESHOLD + 1).needs_rebuild()
+    assert not _holding(graph, THRESHOLD // 2 + 1).needs_rebuild() and _holding(graph, THRESHOLD // 2).needs_rebuild()
+    assert not _holding(graph, 400, 44).needs_rebuild() and _holding(graph, 400, 45).needs_rebuild()
 
 
 def test_tombstones_past_a_tenth_rebuild_the_graph_then_repair_then_back_to_exact(tmp_path, small_threshold):
@@ -188,17 +176,17 @@ def test_tombstones_past_a_tenth_rebuild_the_graph_then_repair_then_back_to_exac
         _write(store, 0, 500, rng)
         store.flush()
         store.remove(sources=[f"/news/{n}.txt" for n in range(0, 50)])
-        assert vectors.ids(store._vectors).size == 500 and len(store._tombstones) == 50
+        assert store.vectors.ids().size == 500 and len(store.vectors.tombstones) == 50
         store.remove(sources=[f"/news/{n}.txt" for n in range(50, 60)])
         assert store.stats().faiss_index == vectors.HNSW and _consistent(store)
-        assert vectors.ids(store._vectors).size == 440 and len(store._tombstones) == 0
-        graph = store._vectors
-        assert store.repair() == 440 and store._vectors is not graph
+        assert store.vectors.ids().size == 440 and len(store.vectors.tombstones) == 0
+        graph = store.vectors
+        assert store.repair() == 440 and store.vectors is not graph
         assert store.stats().faiss_index == vectors.HNSW and _consistent(store)
         store.remove(sources=[f"/news/{n}.txt" for n in range(60, 350)])
         assert store.stats().faiss_index == vectors.FLAT and store.vector_count() == 150 and _consistent(store)
     with Store.open(directory) as store:
-        assert store.meta["faiss_index"] == vectors.FLAT and _consistent(store)
+        assert store.meta.faiss_index == vectors.FLAT and _consistent(store)
 
 
 def test_a_file_holding_ids_sqlite_lacks_is_mended_with_tombstones(tmp_path, small_threshold):
@@ -215,36 +203,30 @@ def test_a_file_holding_ids_sqlite_lacks_is_mended_with_tombstones(tmp_path, sma
     removed = {key: stored.pop(key) for key in sorted(stored)[:20]}
     shutil.copy(tmp_path / "old.faiss", directory / VECTORS_FILE)
     with Store.open(directory) as store:
-        assert sorted(store._tombstones.keys.tolist()) == sorted(removed) and _consistent(store)
-        assert store._vectors.ntotal == 540 and _self_recall(store, stored) >= 0.98
+        assert sorted(store.vectors.tombstones.keys.tolist()) == sorted(removed) and _consistent(store)
+        assert store.vectors.faiss.ntotal == 540 and _self_recall(store, stored) >= 0.98
         assert not any(_found(store, vector) & removed.keys() for vector in removed.values())
     with Store.open(directory, writable=True) as store:
-        assert _consistent(store) and len(store._tombstones) == 20
+        assert _consistent(store) and len(store.vectors.tombstones) == 20
     assert faiss.read_index(str(directory / VECTORS_FILE)).ntotal == 540, "the mended file was not saved"
 
 
-def test_an_ivf_file_of_an_earlier_version_opens_then_moves_to_the_graph(tmp_path, small_threshold):
+def test_a_file_of_another_faiss_type_is_refused_and_repair_replaces_it(tmp_path):
+    """An IVF file (made before the first release) or any index this version does not make."""
     rng = np.random.default_rng(11)
     directory = tmp_path / "index"
     with Store.open(directory, model="m", dimension=DIMENSION, writable=True) as store:
-        stored = _write(store, 0, 500, rng)
+        stored = _write(store, 0, 100, rng)
     keys = np.array(sorted(stored), dtype=np.int64)
     data = np.vstack([stored[key] for key in keys])
-    ivf = faiss.index_factory(DIMENSION, "IVF16,SQ8", faiss.METRIC_INNER_PRODUCT)
+    ivf = faiss.index_factory(DIMENSION, "IVF4,SQ8", faiss.METRIC_INNER_PRODUCT)
     ivf.train(data)
     ivf.add_with_ids(data, keys)
     faiss.write_index(ivf, str(directory / VECTORS_FILE))
-    meta = json.loads((directory / META_FILE).read_text())
-    (directory / META_FILE).write_text(json.dumps({**meta, "faiss_index": "IVF16,SQ8"}))
+    with pytest.raises(CorruptIndex, match="IndexIVFScalarQuantizer.*newsbot index repair"):
+        Store.open(directory)
+    with Store.open(directory, writable=True, repair=True) as store:
+        assert store.repair() == 100
     with Store.open(directory) as store:
-        assert store.stats().faiss_index == "IVF16,SQ8" and _consistent(store)
-        assert vectors.needs_rebuild(store._vectors, THRESHOLD) and vectors.needs_rebuild(store._vectors, 500)
-        assert _self_recall(store, stored) >= 0.98
-        assert len(store.dense_search(data[0], 5, Filters(since=dt.date(2024, 1, 3), until=dt.date(2024, 1, 3)))) == 5
-    with Store.open(directory, writable=True) as store:
-        store.remove(sources=["/news/0.txt"])
-        assert store.stats().faiss_index == vectors.HNSW and store.vector_count() == 499 and _consistent(store)
-    with Store.open(directory) as store:
-        assert store.meta["faiss_index"] == store.stats().faiss_index == vectors.HNSW and _consistent(store)
-        del stored[keys[0]]
-        assert _self_recall(store, stored) >= 0.98
+        assert store.stats().faiss_index == vectors.FLAT and _consistent(store)
+        assert _self_recall(store, stored) == 1.0

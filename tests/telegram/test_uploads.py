@@ -48,7 +48,7 @@ def upload_all(stub: BotApiStub, newsbot: NewsBot, documents: list[tuple[str, by
 
 def uploaded_paths(newsbot: NewsBot) -> list[str]:
     newsbot.app.refresh()
-    return sorted(r[0] for r in newsbot.app.store.db.execute("SELECT path FROM articles WHERE path LIKE 'upload/%'"))
+    return sorted(a.path for a in newsbot.app.store.articles() if a.path.startswith("upload/"))
 
 
 def test_archives_and_zip_bombs_are_refused_unopened(stub: BotApiStub, newsbot: NewsBot, reliability) -> None:
