@@ -1,4 +1,4 @@
-"""The index directory: dedup, updates, removal, reopening, model checks, locks, damage and repair."""
+"""The index directory: dedup, updates, removal, reopening, model and format checks, locks, damage and repair."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from newsbot.index.articles import load_paths, make_article
 from shared import CACHE_DIR
 
+from newsbot.cli.main import main
+from newsbot.index.articles import load_paths, make_article
 from newsbot.index.embedding import Embedder
 from newsbot.index.ingest import ingest
 from newsbot.index.sentences import split_sentences
@@ -203,3 +203,49 @@ def test_each_passage_keeps_its_sentences_vectors(built_index: Path, embedder: E
         store.remove([rows[0][3]])
         assert store.sentence_vectors(gone) == {}
         assert store.check() == [], "sentences outlived their passages"
+
+
+def _with_meta(directory: Path, **changes) -> None:
+    """Rewrite meta.json of the index at `directory` with `changes` (None drops a field)."""
+    meta = {**json.loads((directory / META_FILE).read_text(encoding="utf-8")), **changes}
+    (directory / META_FILE).write_text(json.dumps({k: v for k, v in meta.items() if v is not None}), encoding="utf-8")
+
+
+@pytest.mark.parametrize("found, made_by, advice", [
+    (1, "an earlier newsbot", "move the directory away and run `newsbot index add`"),
+    (3, "a later newsbot", "Use that newsbot with it"),
+])
+def test_an_index_of_another_format_is_refused_with_what_to_run(tmp_path: Path, capsys, found, made_by, advice) -> None:
+    directory = tmp_path / "index"
+    Store.open(directory, model="m", dimension=8, writable=True).close()
+    # a format 1 meta.json recorded no backend, precision or vectors family
+    _with_meta(directory, format=found, **({"backend": None, "precision": None, "vectors": None} if found == 1 else {}))
+    expected = f"the index at {directory} has format {found}, made by {made_by}; this newsbot reads format 2"
+    for writable in (False, True):
+        with pytest.raises(FormatMismatch) as refused:
+            Store.open(directory, writable=writable)
+        assert str(refused.value).startswith(expected) and advice in str(refused.value)
+    assert isinstance(refused.value, StoreError)
+    assert main(["index", "stats", "--index", str(directory)]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"newsbot: error: {expected}") and "Traceback" not in err
+
+
+@pytest.mark.parametrize("changes", [{"format": "2"}, {"model": None}, {"dimension": -1}, {"vectors": "int8"},
+                                     {"backend": "abacus"}, {"surprise": 1}])
+def test_a_meta_file_no_newsbot_writes_is_named(tmp_path: Path, changes) -> None:
+    directory = tmp_path / "index"
+    Store.open(directory, model="m", dimension=8, writable=True).close()
+    _with_meta(directory, **changes)
+    with pytest.raises(CorruptIndex, match=f"{META_FILE} is unreadable.*newsbot index add"):
+        Store.open(directory)
+
+
+def test_a_refused_writer_leaves_the_lock_free(tmp_path: Path) -> None:
+    directory = tmp_path / "index"
+    Store.open(directory, model="m", dimension=8, writable=True).close()
+    _with_meta(directory, format=1)
+    with pytest.raises(FormatMismatch):
+        Store.open(directory, writable=True)
+    _with_meta(directory, format=2)
+    Store.open(directory, writable=True).close()
