@@ -326,8 +326,8 @@ class Database:
         return {row["key"]: StoredPassage(row["key"], _passage(row), _ref(row)) for row in rows}
 
     def passage_vectors(self, keys: Sequence[int]) -> dict[int, np.ndarray]:
-        rows = self._rows_in("SELECT rowid, vector FROM passages WHERE rowid IN ({})", keys)
-        return {row[0]: _vector(row[1]) for row in rows}
+        chunks = self.stored_vectors(np.asarray(keys, dtype=np.int64))
+        return {int(key): row for found, rows in chunks for key, row in zip(found, rows)}
 
     def sentence_vectors(self, keys: Sequence[int]) -> dict[int, list[SentenceVector]]:
         rows = self._rows_in("SELECT passage, start_char, end_char, vector FROM sentences"
