@@ -1,5 +1,5 @@
-"""Fixtures of the Telegram tests: the Bot API stand-in on 127.0.0.1 and a NewsBot over the fixture
-index that talks to it."""
+"""Fixtures of the Telegram tests: the Bot API stand-in on 127.0.0.1 and NewsBots over the fixture
+index that talk to it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from harness import ADMIN, TOKEN
 
 from newsbot.app import Newsbot
 from newsbot.settings import Settings
-from newsbot.telegram.bot import NewsBot
+from newsbot.telegram.core import NewsBot
+from newsbot.web.fetch import FetchPolicy
 
 
 @pytest.fixture
@@ -21,11 +22,22 @@ def stub():
 
 
 @pytest.fixture
-def newsbot(built_index: Path, embedder, stub: BotApiStub):
+def make_newsbot(built_index: Path, embedder, stub: BotApiStub):
+    """`make_newsbot(fetch_policy=..., **settings_changes)`: a NewsBot over the one open index,
+    closed after the test."""
     settings = Settings(index_dir=built_index, telegram_bot_token=TOKEN, telegram_api_url=stub.base_url,
                         telegram_file_url=stub.file_url, admin_ids=(ADMIN,), questions_per_minute=5,
                         upload_max_bytes=20_000)
+    made: list[NewsBot] = []
     with Newsbot.open(settings) as app:
-        bot = NewsBot(settings, app)
-        yield bot
-        bot.close()
+        def make(fetch_policy: FetchPolicy = FetchPolicy(), **changes) -> NewsBot:
+            made.append(NewsBot(settings.with_(**changes), app, fetch_policy))
+            return made[-1]
+        yield make
+        for bot in made:
+            bot.close()
+
+
+@pytest.fixture
+def newsbot(make_newsbot) -> NewsBot:
+    return make_newsbot()

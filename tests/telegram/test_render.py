@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from botapi_stub import parse_telegram_html
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from telegram_html import parse_telegram_html
 
 from newsbot.answer.types import Answer, AnswerPart, Citation
 from newsbot.cli.render import plain

@@ -10,7 +10,7 @@ import zipfile
 from harness import ADMIN, replies, run, running
 from botapi_stub import BotApiStub
 
-from newsbot.telegram.bot import NewsBot
+from newsbot.telegram.core import NewsBot
 from newsbot.telegram.uploads import upload_label
 
 BOMB_BYTES = 16 * 1024 * 1024
@@ -35,7 +35,7 @@ def article(n: int) -> bytes:
 def upload_all(stub: BotApiStub, newsbot: NewsBot, documents: list[tuple[str, bytes, dict]]) -> list[str]:
     """Send each document as the admin, one after another, and return the bot's replies."""
     async def scenario():
-        async with running(newsbot):
+        async with running(newsbot, stub):
             for count, (name, data, options) in enumerate(documents, start=1):
                 stub.push_document(name, data, "application/octet-stream", user_id=ADMIN, **options)
                 await stub.wait_for_async("sendMessage", count=count, ok=True)

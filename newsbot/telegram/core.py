@@ -1,0 +1,46 @@
+"""`NewsBot`: what the Telegram handlers share — the opened index, the settings, the question log,
+the per-user limits and the threads that work out answers off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from telegram import Update
+
+from newsbot.answer.types import Answer, Turn
+from newsbot.app import Newsbot
+from newsbot.settings import Settings
+from newsbot.telegram import render
+from newsbot.telegram.questions import QuestionLog
+from newsbot.telegram.ratelimit import RateLimiter
+from newsbot.web.fetch import FetchPolicy
+
+
+class NewsBot:
+    """The bot's state over an open `Newsbot`; `close` stops its threads and its log, not the index."""
+
+    def __init__(self, settings: Settings, app: Newsbot, fetch_policy: FetchPolicy = FetchPolicy()) -> None:
+        self.settings = settings
+        self.app = app
+        self.log = QuestionLog(settings.index_dir)
+        self.limiter = RateLimiter(settings.questions_per_minute)
+        self.username = ""
+        self.fetch_policy = fetch_policy
+        self.ingest_lock = asyncio.Lock()
+        self._workers = ThreadPoolExecutor(settings.answer_threads, thread_name_prefix="newsbot-answer")
+
+    def is_admin(self, update: Update) -> bool:
+        return bool(update.effective_user and update.effective_user.id in self.settings.admin_ids)
+
+    async def answer(self, question: str, history: tuple[Turn, ...]) -> tuple[Answer, list[str]]:
+        """The answer and its Telegram HTML pages, worked out in an answering thread (at most
+        `answer_threads` at once), so the event loop is left only sending and receiving."""
+        def work() -> tuple[Answer, list[str]]:
+            answer = self.app.ask(question, history)
+            return answer, render.telegram_html(answer)
+        return await asyncio.get_running_loop().run_in_executor(self._workers, work)
+
+    def close(self) -> None:
+        self._workers.shutdown(wait=True)
+        self.log.close()
