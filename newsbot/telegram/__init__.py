@@ -1,2 +1,4 @@
-"""The Telegram front end (python-telegram-bot v22): handlers, rendering to Telegram HTML, uploads,
-rate limits and the bot's question log. Telegram types never leave this package."""
+"""The Telegram front end (python-telegram-bot v22). `bot` builds the Application and serves it;
+`gate` holds the allow-list, `conversation` and `admin` the handlers, `send` the one reply path,
+`core` their shared state; `render`, `uploads`, `ratelimit` and `questions` (the question log) serve
+them. Telegram types never leave this package."""

@@ -1,5 +1,6 @@
-"""The allow-list, checked once for every update in handler group -1, before any handler runs: a
-user outside it gets one refusal where there is something to answer, and nothing else happens."""
+"""The allow-list, checked once for every update in handler group -1, before any handler runs. A
+user outside it gets one refusal — a reply in a private chat, or on a pressed button — and nothing
+else: group chatter and inline queries are dropped silently, so strangers cannot make the bot talk."""
 
 from __future__ import annotations
 
