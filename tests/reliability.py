@@ -19,9 +19,9 @@ INTRO = {
                    "equal to SQLite, and a final run completes the job.",
     "Hostile inputs": "Inputs tried against the bot, loaders, renderer and URL fetcher, and what became "
                       "of them; Hypothesis rows count the generated examples that ran.",
-    "Faults": "Bot API faults injected by the stand-in (tests/telegram_stub.py) during a question; survived "
+    "Faults": "Bot API faults injected by the stand-in (tests/telegram/botapi_stub.py) during a question; survived "
               "means the bot kept serving and delivered exactly one answer.",
-    "Load": "Questions pushed at once to the real bot and engine over real HTTP (tests/bot/test_load.py); "
+    "Load": "Questions pushed at once to the real bot and engine over real HTTP (tests/telegram/test_load.py); "
             "lag is how much a 10 ms sleep on the event loop overshot; latency is from arrival to the "
             "answer reaching the stand-in.",
 }

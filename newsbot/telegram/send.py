@@ -1,6 +1,7 @@
 """Every reply the bot sends goes through `reply`: HTML escaped once, a plain-text resend when Telegram
-refuses the HTML, and no resend after a timeout, so a message is never delivered twice. Flood waits
-(RetryAfter) are retried by PTB's AIORateLimiter; other failures are logged, never raised."""
+refuses the HTML, one resend when the Bot API answers 5xx or drops the connection, and none after a
+timeout, so a message is never delivered twice. Flood waits (RetryAfter) are retried by PTB's
+AIORateLimiter; other failures are logged, never raised."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import logging
 
 from telegram import CallbackQuery, LinkPreviewOptions, Message
 from telegram.constants import ChatAction, ChatType
-from telegram.error import BadRequest, TelegramError, TimedOut
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 
 from newsbot.telegram.render import escape, to_plain
 
@@ -24,7 +25,13 @@ async def reply(message: Message, text: str | None = None, *, html: str | None =
     options = {"reply_markup": markup, "link_preview_options": NO_PREVIEW,
                "do_quote": message.chat.type != ChatType.PRIVATE}
     try:
-        return await message.reply_html(page, **options)
+        try:
+            return await message.reply_html(page, **options)
+        except NetworkError as exc:
+            if isinstance(exc, TimedOut):
+                raise
+            log.warning("sending a reply failed (%s); sending it once more", exc)
+            return await message.reply_html(page, **options)
     except BadRequest as exc:
         log.warning("Telegram refused an HTML message (%s); sending plain text", exc.message)
         try:
