@@ -146,7 +146,7 @@ def test_unanswerable_input_gets_a_clear_message(engine, question: str) -> None:
 def test_ask_json(capsys, built_index: Path) -> None:
     code = main(["ask", "What did the botanists find beside the lake?", "--index", str(built_index), "--json"])
     payload = json.loads(capsys.readouterr().out)
-    assert code == 0 and set(payload) == {"answer", "abstained", "confidence", "citations"}
+    assert code == 0 and set(payload) == {"answer", "short", "abstained", "confidence", "citations"}
     assert payload["abstained"] is False and 0 < payload["confidence"] <= 1
     citation = payload["citations"][0]
     assert set(citation) == {"n", "article_id", "title", "date", "source", "url", "sentence", "start", "end", "passage"}
