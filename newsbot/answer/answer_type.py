@@ -62,16 +62,20 @@ def expected_type(question: str) -> Expected:
     return Expected(kind, confident)
 
 
-_CONNECTOR = r"(?:\s+(?:of|the|de|da|del|van|von|la|le|al|bin|and|&|for)){0,2}"
+_CONNECTOR = r"(?:\s+(?:of|the|de|da|del|van|von|la|le|al|bin|&|for)){0,2}"
 _CAP = r"[A-Z][\w'’.&-]*[\w]"
 _NAME_RE = re.compile(rf"(?<![\w'’]){_CAP}(?:{_CONNECTOR}\s+{_CAP})*")
 _START_WORDS = frozenset(
     "the a an in on at of for to from by with as and but or so if it its he she they we i you his her "
     "their our this that these those there here when while after before since during then also however "
-    "although though because yet according last next one two many some most all both each new".split())
+    "although though because yet according last next one two many some most all both each new until unlike "
+    "additional additionally meanwhile today yesterday later earlier now instead despite like among under over "
+    "about around between through without within where what who which why how such other another every "
+    "several few more only even just still not no much first second third finally overall following "
+    "including once whether during its".split())
 _YEAR = r"\b(?:1[5-9]\d\d|20\d\d)s?\b"
 _DATE_RE = re.compile(
-    rf"\b{_MONTH_RE}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?|\b\d{{1,2}}\s+{_MONTH_RE}(?:\s+\d{{4}})?"
+    rf"\b{_MONTH_RE}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?\b)?(?:,?\s+\d{{4}})?|\b\d{{1,2}}\s+{_MONTH_RE}(?:\s+\d{{4}})?"
     rf"|{_YEAR}|\b{_DAY_RE}\b|\b\d{{1,2}}(?:st|nd|rd|th) century\b|\b\d{{1,2}}:\d{{2}}\b")
 _NUMBER_WORDS = ("two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
                  "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
