@@ -26,15 +26,17 @@ _ORG_NOUNS = ("company companies firm brand team group band organization organis
               "airline retailer automaker carmaker university school college newspaper league club bank "
               "app platform broadcaster studio chain")
 
+_AUX = r"(?:is|was|are|were|do|does|did|has|have|had|will|would|can|could|should|the|a|an|of|to|in)"
+_WHICH = rf"\b(?:what|which) (?:(?!{_AUX}\b)[a-z-]+ ){{0,2}}"
 _RULES: tuple[tuple[str, bool, re.Pattern], ...] = tuple(
     (kind, confident, re.compile(pattern)) for kind, confident, pattern in (
         (DATE, True, r"\b(what|which|in what|in which) (year|decade|century|date|day|month|time)\b"
                      r"|\bwhen\b|\bhow long ago\b"),
         (NUMBER, True, r"\bhow (many|much|old|far|tall|big|large|high|deep|fast)\b|\bhow long\b"
                        r"|\bwhat (percentage|percent|share|proportion|number|amount|fraction|price|age)\b"),
-        (PLACE, True, rf"\bwhere\b|\b(what|which) ({'|'.join(_PLACE_NOUNS.split())})\b"),
-        (PERSON, True, rf"\b(who|whom|whose)\b|\b(what|which) ({'|'.join(_PERSON_NOUNS.split())})\b"),
-        (NAME, True, rf"\b(what|which) ({'|'.join(_ORG_NOUNS.split())})\b"),
+        (PLACE, True, rf"\bwhere\b|{_WHICH}({'|'.join(_PLACE_NOUNS.split())})\b"),
+        (PERSON, True, rf"\b(who|whom|whose)\b|{_WHICH}({'|'.join(_PERSON_NOUNS.split())})\b"),
+        (NAME, True, rf"{_WHICH}({'|'.join(_ORG_NOUNS.split())})\b"),
         (NAME, False, r"\bwhich (?!(is|was|are|were|do|does|did|has|have|had|of)\b)[a-z]+\b"
                       r"|\bwhat (is|was) the name\b|\bwhat name\b"),
     ))
@@ -49,17 +51,17 @@ class Expected:
 
 
 def expected_type(question: str) -> Expected:
-    """The answer type of the question's last asked clause: of the rules that match, the one
-    whose question word comes first."""
+    """The answer type asked by the question's last clauses that a rule matches: of the rules that
+    match there, the one whose question word comes first."""
     clauses = [c for c in re.split(r"(?<=[.!?])\s+", question.strip()) if c.strip()]
-    asked = next((c for c in reversed(clauses) if c.rstrip().endswith("?")), question)
-    text = " ".join(asked.lower().replace("’", "'").split())
-    found = [(m.start(), i, kind, confident) for i, (kind, confident, rule) in enumerate(_RULES)
-             for m in [rule.search(text)] if m]
-    if not found:
-        return Expected(None)
-    _, _, kind, confident = min(found)
-    return Expected(kind, confident)
+    for first in reversed(range(len(clauses))):
+        text = " ".join(" ".join(clauses[first:]).lower().replace("’", "'").split())
+        found = [(m.start(), i, kind, confident) for i, (kind, confident, rule) in enumerate(_RULES)
+                 for m in [rule.search(text)] if m]
+        if found:
+            _, _, kind, confident = min(found)
+            return Expected(kind, confident)
+    return Expected(None)
 
 
 _CONNECTOR = r"(?:\s+(?:of|the|de|da|del|van|von|la|le|al|bin|&|for)){0,2}"

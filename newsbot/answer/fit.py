@@ -1,8 +1,8 @@
 """Fits the sentence weights of `tuned.json` on training questions: each question's quotable
-sentences and their features are read once, then coordinate ascent maximises the share of
-questions whose best-scored sentence holds a gold answer (the eval's citation precision). The
-similarity weight stays as it is: it sets the scale that the composition thresholds were tuned to;
-the keyword weight too by default, since SQuAD rewards copied words that paraphrased questions lack.
+sentences and their features are read once, then a grid search maximises the share of questions
+whose best-scored sentence holds a gold answer (the eval's citation precision). The similarity
+weight stays as it is: it sets the scale that the composition thresholds were tuned to; the
+keyword weight too by default, since SQuAD rewards copied words that paraphrased questions lack.
 
     python -m newsbot.answer.fit DATA --index DIR [DATA --index DIR ...] [--features F.pickle] [--write]
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import pickle
 import random
@@ -76,21 +77,15 @@ def precision(questions: list[Question], weights: dict[str, float]) -> float:
     return float(np.mean([q.labels[int(np.argmax(q.features @ w))] for q in questions])) if questions else 0.0
 
 
-def ascend(questions: list[Question], start: dict[str, float], names: tuple[str, ...] = FITTED,
-           rounds: int = 3) -> dict[str, float]:
-    """Coordinate ascent over GRID of the weights `names` from `start`; ties keep the current value."""
-    best = dict(start)
-    score = precision(questions, best)
-    for _ in range(rounds):
-        improved = False
-        for name in names:
-            for value in GRID[name]:
-                trial = {**best, name: value}
-                trial_score = precision(questions, trial)
-                if trial_score > score + 1e-9:
-                    best, score, improved = trial, trial_score, True
-        if not improved:
-            break
+def search(questions: list[Question], start: dict[str, float], names: tuple[str, ...] = FITTED) -> dict[str, float]:
+    """The best weights `names` on GRID's full product, the others as in `start`; of equal
+    precisions, the one nearest `start`."""
+    best, key = dict(start), (precision(questions, start), 0.0)
+    for values in itertools.product(*(GRID[name] for name in names)):
+        trial = {**start, **dict(zip(names, values))}
+        trial_key = (precision(questions, trial), -sum(abs(trial[n] - start[n]) for n in names))
+        if trial_key > key:
+            best, key = trial, trial_key
     return best
 
 
@@ -114,16 +109,16 @@ def main(argv: list[str] | None = None) -> int:
     names = tuple(args.fit.split(","))
     order = random.Random(0).sample(range(len(questions)), len(questions))
     half, rest = [questions[i] for i in order[::2]], [questions[i] for i in order[1::2]]
-    fitted_half = ascend(half, start, names)
-    fitted = ascend(questions, start, names)
+    fitted_half = search(half, start, names)
+    fitted = search(questions, start, names)
     report = {
         "questions": len(questions), "start": start, "start_precision": round(precision(questions, start), 4),
         "fitted": fitted, "fitted_precision": round(precision(questions, fitted), 4),
         "half_fitted": fitted_half, "half_in": round(precision(half, fitted_half), 4),
         "half_out": round(precision(rest, fitted_half), 4), "half_out_start": round(precision(rest, start), 4),
-        "without_answer_type": round(precision(questions, ascend(questions, {**start, "answer_type": 0.0},
+        "without_answer_type": round(precision(questions, search(questions, {**start, "answer_type": 0.0},
                                                                  ("rank",))), 4),
-        "keywords_free": round(precision(questions, ascend(questions, start, WEIGHTS[1:])), 4),
+        "keywords_free": round(precision(questions, search(questions, start, WEIGHTS[1:])), 4),
     }
     print(json.dumps(report, indent=2))
     if args.write:

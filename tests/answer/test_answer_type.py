@@ -48,3 +48,13 @@ def test_candidates_already_in_the_question_do_not_count() -> None:
     assert new_candidates(SENTENCE, who, "Who told the Marlow Gazette about the bridge?") == ["Ada Thorne"]
     year = expected_type("Was the cost planned in 2023, and in what year was it raised?")
     assert new_candidates("The cost was planned in 2023.", year, "planned in 2023 what year raised") == []
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Which coastal town did the floods reach first?", PLACE),
+    ("Which tech company bought the bakery chain?", NAME),
+    ("According to a poll after Doe v. Roe, what percentage of voters backed the bridge?", NUMBER),
+    ("What did the president of the council say?", None),
+])
+def test_a_type_noun_may_follow_a_modifier_or_an_abbreviation(question: str, kind: str | None) -> None:
+    assert expected_type(question).kind == kind
