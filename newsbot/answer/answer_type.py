@@ -4,6 +4,7 @@ rules, the candidates of that type in a sentence: capitalised names, dates, numb
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 PERSON, DATE, NUMBER, PLACE, NAME = "person", "date", "number", "place", "name"
@@ -140,7 +141,9 @@ def _is_place(sentence: str, name: str) -> bool:
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", text.lower().replace("'s", "").replace("’s", ""))
+    """Lower-case words without accents or possessive 's: Beyoncé's and Beyonce are one word."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    return re.findall(r"[a-z0-9]+", plain.replace("'s", "").replace("’s", ""))
 
 
 _PLACES = frozenset(line.strip() for line in """

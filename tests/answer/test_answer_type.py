@@ -48,6 +48,7 @@ def test_candidates_already_in_the_question_do_not_count() -> None:
     assert new_candidates(SENTENCE, who, "Who told the Marlow Gazette about the bridge?") == ["Ada Thorne"]
     year = expected_type("Was the cost planned in 2023, and in what year was it raised?")
     assert new_candidates("The cost was planned in 2023.", year, "planned in 2023 what year raised") == []
+    assert new_candidates("Beyoncé's father worked for Xerox.", Expected(NAME, True), "Beyonce's father?") == ["Xerox"]
 
 
 @pytest.mark.parametrize(("question", "kind"), [
