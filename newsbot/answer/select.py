@@ -4,6 +4,7 @@ sentences from several articles form one group)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from newsbot.answer.answer_type import Expected, expected_type, new_candidates
@@ -74,7 +75,8 @@ class Features:
     candidates: tuple[str, ...]
 
 
-def sentence_features(query: Query, passages: list[RankedPassage], expected: Expected):
+def sentence_features(query: Query, passages: list[RankedPassage],
+                      expected: Expected) -> Iterator[tuple[SentenceEvidence, Features]]:
     """(sentence, features) for the distinct sentences of `passages` that are not debris."""
     seen: set[tuple[str, int]] = set()
     sentences: list[SentenceEvidence] = []
