@@ -2,7 +2,8 @@
 
 Metrics per retrieval mode: passage recall@1/5/10 and MRR@10 (a passage contains a gold answer),
 answer-hit@1 (the composed answer contains one), citation precision (the first cited sentence
-contains one), abstention on answerable and on unanswerable questions, and latency p50/p95.
+contains one), abstention on answerable and on unanswerable questions, the share of questions shown
+a short answer and the share of those that are right (within a gold answer), and latency p50/p95.
 """
 
 from __future__ import annotations
@@ -60,6 +61,11 @@ def normalise_answer(text: str) -> str:
 def contains_answer(text: str, answers: Iterable[str]) -> bool:
     haystack = f" {normalise_answer(text)} "
     return any(f" {n} " in haystack for n in map(normalise_answer, answers) if n)
+
+
+def short_is_right(short: str, answers: Iterable[str]) -> bool:
+    """A short answer is right when it equals, or is whole words within, a gold answer."""
+    return any(contains_answer(answer, [short]) for answer in answers)
 
 
 def slug(title: str) -> str:
@@ -129,10 +135,13 @@ class Outcome:
     citation_hit: bool
     abstained: bool
     latency_ms: float
+    short_shown: bool = False
+    short_right: bool = False
 
     @classmethod
     def from_details(cls, record: dict) -> Outcome:
-        return cls(**{k: record[k] for k in cls.__dataclass_fields__})
+        fields = cls.__dataclass_fields__
+        return cls(**{k: record.get(k, fields[k].default) for k in fields})
 
 
 def run_question(app: Newsbot, question: Question, mode: Mode, answerable: bool) -> tuple[Outcome, dict]:
@@ -153,6 +162,8 @@ def run_question(app: Newsbot, question: Question, mode: Mode, answerable: bool)
         citation_hit=bool(answerable and cited and contains_answer(cited, question.answers)),
         abstained=answer.abstained if answer else True,
         latency_ms=round(latency, 2),
+        short_shown=bool(answer and answer.short),
+        short_right=bool(answer and answer.short and answerable and short_is_right(answer.short, question.answers)),
     )
     details = {**outcome.__dict__, "question": question.question, "passages": passages}
     details.update(answer_record(answer) if answer else {"answer": "", "citations": [], "error": error})
@@ -179,6 +190,8 @@ def summarise(outcomes: list[Outcome]) -> dict[str, float | int]:
         "citation_precision": rate([o for o in answerable if not o.abstained], lambda o: o.citation_hit),
         "abstain_answerable": rate(answerable, lambda o: o.abstained),
         "abstain_unanswerable": rate(unanswerable, lambda o: o.abstained),
+        "short_shown": rate(outcomes, lambda o: o.short_shown),
+        "short_right": rate([o for o in answerable if o.short_shown], lambda o: o.short_right),
         "latency_p50_ms": round(float(np.percentile(latencies, 50)), 1),
         "latency_p95_ms": round(float(np.percentile(latencies, 95)), 1),
     }

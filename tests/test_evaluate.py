@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from newsbot.cli.main import main
-from newsbot.evaluate import contains_answer, normalise_answer
+from newsbot.evaluate import contains_answer, normalise_answer, short_is_right
 
 SQUAD = {
     "version": "v2.0",
@@ -36,6 +36,13 @@ def test_squad_normalisation() -> None:
     assert not contains_answer("apricots", ["apricot"])
 
 
+def test_a_short_answer_is_right_within_a_gold_answer() -> None:
+    assert short_is_right("410 million", ["410 million dollars"])
+    assert short_is_right("The Apricot", ["apricot"])
+    assert not short_is_right("410 million dollars", ["410 million"])
+    assert not short_is_right("41", ["410 million dollars"])
+
+
 def test_eval_metrics_match_the_hand_worked_values_and_resume(tmp_path: Path, capsys) -> None:
     data = tmp_path / "tiny.json"
     data.write_text(json.dumps(SQUAD), encoding="utf-8")
@@ -60,11 +67,16 @@ def test_eval_metrics_match_the_hand_worked_values_and_resume(tmp_path: Path, ca
         assert figures["answer_hit@1"] == 1.0 and figures["citation_precision"] == by_hand
         assert figures["abstain_answerable"] == 0.0
         assert figures["abstain_unanswerable"] == float(rows["q3"]["abstained"])
+        shown = [q for q in rows if rows[q]["short"]]
+        assert figures["short_shown"] == round(len(shown) / 3, 4)
+        right = [q for q in shown if q in gold and short_is_right(rows[q]["short"], gold[q])]
+        assert "q1" in shown and figures["short_right"] == round(len(right) / len(set(shown) & set(gold)), 4)
     assert "recall@1" in table and "hybrid" in table and "keyword" in table
     assert len(lines) == 6 and {(r["id"], r["mode"]) for r in lines} == {
         (q, m) for q in ("q1", "q2", "q3") for m in ("hybrid", "keyword")}
     q1 = next(r for r in lines if r["id"] == "q1" and r["mode"] == "hybrid")
     assert "410 million dollars" in q1["answer"] and q1["citations"][0]["article_id"] == "valemont_harbour"
+    assert q1["short"] == "410 million" and q1["short_right"]
     assert len(q1["passages"]) == 2 and q1["latency_ms"] > 0
 
     assert main(argv) == 0

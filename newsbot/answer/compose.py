@@ -1,5 +1,6 @@
 """Composition, the last stage: chosen sentence groups → an `Answer` with numbered citations, in
-date order when its sentences come from different days, or an abstention when evidence is weak."""
+date order when its sentences come from different days, and a short answer when the best sentence
+holds exactly one part of the asked type; or an abstention when evidence is weak."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import datetime as dt
 from newsbot.answer.config import CompositionConfig
 from newsbot.answer.evidence import RankedPassage
 from newsbot.answer.query import Query
-from newsbot.answer.select import Group
+from newsbot.answer.select import Group, ScoredSentence
 from newsbot.answer.types import Answer, AnswerPart, Citation
 
 
@@ -24,7 +25,8 @@ class Composer:
         if not groups or confidence < self.config.abstain_below:
             return Answer(query.question, query.text, (), (), confidence, True, query.frame, hits)
         parts, citations = self._cite(groups)
-        return Answer(query.question, query.text, parts, citations, confidence, False, query.frame, hits)
+        return Answer(query.question, query.text, parts, citations, confidence, False, query.frame, hits,
+                      short_answer(groups[0][0]))
 
     @staticmethod
     def _cite(groups: list[Group]) -> tuple[tuple[AnswerPart, ...], tuple[Citation, ...]]:
@@ -50,3 +52,9 @@ class Composer:
                 numbers.append(len(citations))
             parts.append(AnswerPart(group[0].evidence.text, tuple(numbers)))
         return tuple(parts), tuple(citations)
+
+
+def short_answer(best: ScoredSentence) -> str | None:
+    """The one candidate of the asked type in the best sentence, when a question word fixes the
+    type and the sentence holds exactly one such candidate that the question does not name."""
+    return best.candidates[0] if best.expected.confident and len(best.candidates) == 1 else None

@@ -42,6 +42,7 @@ class SentenceConfig:
     keywords: float
     rank: float
     recency: float
+    answer_type: float
 
 
 @dataclass(frozen=True)

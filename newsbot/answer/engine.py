@@ -59,7 +59,7 @@ class AnswerEngine:
         log.debug("retrieve %r (%s, %s): %d passages", query.text, query.mode.value, query.filters, len(pool.hits))
         passages = self.rerank.run(query, pool)
         log.debug("rerank: best %s", [(p.hit.article.title[:40], round(p.score, 3)) for p in passages[:3]])
-        groups = self.select.run(passages, query.frame)
+        groups = self.select.run(query, passages)
         log.debug("select: %d sentence groups, best score %s", len(groups),
                   round(groups[0][0].score, 3) if groups else None)
         answer = self.compose.run(query, passages, groups)

@@ -54,6 +54,7 @@ class Answer:
     abstained: bool
     time_frame: TimeFrame = TimeFrame()
     hits: tuple[Hit, ...] = field(default=(), repr=False)
+    short: str | None = None
 
     @property
     def text(self) -> str:
@@ -72,6 +73,7 @@ def answer_record(answer: Answer) -> dict:
     """The answer as JSON-ready data (`ask --json`, `newsbot eval --details`)."""
     return {
         "answer": answer.text,
+        "short": answer.short,
         "abstained": answer.abstained,
         "confidence": round(answer.confidence, 4),
         "citations": [

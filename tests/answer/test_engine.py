@@ -146,7 +146,7 @@ def test_unanswerable_input_gets_a_clear_message(engine, question: str) -> None:
 def test_ask_json(capsys, built_index: Path) -> None:
     code = main(["ask", "What did the botanists find beside the lake?", "--index", str(built_index), "--json"])
     payload = json.loads(capsys.readouterr().out)
-    assert code == 0 and set(payload) == {"answer", "abstained", "confidence", "citations"}
+    assert code == 0 and set(payload) == {"answer", "short", "abstained", "confidence", "citations"}
     assert payload["abstained"] is False and 0 < payload["confidence"] <= 1
     citation = payload["citations"][0]
     assert set(citation) == {"n", "article_id", "title", "date", "source", "url", "sentence", "start", "end", "passage"}
@@ -200,3 +200,16 @@ def test_each_question_is_encoded_once_and_nothing_else(tmp_path, embedder):
         searcher.close()
     assert counting.encoded == questions
     assert not any(answer.abstained for answer in answers)
+
+
+def test_eval_answers_each_question_on_its_own_reference_date(tmp_path) -> None:
+    from newsbot.evaluate import Question, run_question
+
+    with Newsbot.open(build(tmp_path / "index")) as app:
+        dates = {}
+        for ref in (dt.date(2024, 3, 20), dt.date(2024, 3, 11)):
+            question = Question("q", "What happened to the bridge last week?", ("floods",), ref_date=ref)
+            _, record = run_question(app, question, Mode.HYBRID, answerable=True)
+            dates[ref] = {c["date"] for c in record["citations"]}
+    assert dates[dt.date(2024, 3, 20)] == {"2024-03-13"}
+    assert dates[dt.date(2024, 3, 11)] and all("2024-03-04" <= d <= "2024-03-10" for d in dates[dt.date(2024, 3, 11)])

@@ -1,0 +1,48 @@
+"""Questions and page furniture are never quoted; ordinary news sentences are."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsbot.answer.debris import debris_kind, is_debris
+
+DEBRIS = [
+    ("Which river does the new Marlow bridge cross?", "question"),
+    ("“Could the vote have gone the other way?”", "question"),
+    ("(Is the bakery open on Sundays?)", "question"),
+    ("9:14 am ET March 3, 2024 Share this update with your friends", "call to action"),
+    ("Updated 4:05 PM GMT, Tue March 5, 2024", "timestamp"),
+    ("6:40 p.m.", "timestamp"),
+    ("Follow her on social media @marlowreporter.", "call to action"),
+    ("Sign up here for our weekly bridges newsletter.", "call to action"),
+    ("Subscribe to the Marlow Gazette today.", "call to action"),
+    ("Tilby Times staff contributed to this report.", "call to action"),
+    ("By Oona Pellow and Rafe Tindall", "byline"),
+    ("By Oona Pellow, eighth grade, Tilby Academy", "byline"),
+    ("Rafe Tindall/AFP/Getty Images", "credit"),
+    ("Hide Caption 3 of 12 Photos: The bridge site under water on Wednesday.", "credit"),
+    ("Read more", "call to action"),
+    ("ET", "timestamp"),
+    ("LOCAL WEATHER:", "fragment"),
+]
+
+KEPT = [
+    "The bridge will cost 12 million pounds.",
+    '"Why build it now?" the mayor asked the council.',
+    'One councillor said: "Who will pay for the upkeep?"',
+    "Following the vote, work is due to start in May.",
+    "By Friday evening, the river had fallen by half a metre.",
+    "By 2031 the comet will pass closest to the Sun.",
+    "Shares of Crumb & Co rose 4% on Monday.",
+    "Sharing the cost, the county will pay a third.",
+]
+
+
+@pytest.mark.parametrize(("sentence", "kind"), DEBRIS)
+def test_debris_is_recognised_with_its_kind(sentence: str, kind: str) -> None:
+    assert debris_kind(sentence) == kind
+
+
+@pytest.mark.parametrize("sentence", KEPT)
+def test_news_sentences_are_kept(sentence: str) -> None:
+    assert not is_debris(sentence), debris_kind(sentence)

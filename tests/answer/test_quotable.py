@@ -1,0 +1,92 @@
+"""Over a real index: a quiz page's question and a live blog's furniture are never the answer, the
+answer-type feature prefers the sentence that holds what is asked, and gives a short answer."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from newsbot.answer.config import load_config
+from newsbot.answer.engine import AnswerEngine
+from newsbot.answer.debris import is_debris
+from newsbot.answer.query import Query
+from newsbot.answer.timeframe import time_frame
+from newsbot.answer.types import answer_record
+from newsbot.app import Newsbot
+from newsbot.cli.render import plain
+from newsbot.index.articles import make_article
+from newsbot.index.search import Mode
+from newsbot.index.store import Filters
+from newsbot.settings import Settings
+
+ARTICLES = [
+    ("2024-05-03", "Weekly news quiz: rivers, bridges and comets",
+     "Test yourself on this week's news. Which river does the new Marlow cycling bridge cross? "
+     "Who is the new Marlow cycling bridge named after? How much will the new Marlow bridge cost?\n\n"
+     "Answers appear at the bottom of the page. Share this quiz with your friends."),
+    ("2024-05-02", "Live: Marlow bridge opening day",
+     "10:42 am BST May 2, 2024 Share this update The Marlow cycling bridge opened to riders this morning.\n\n"
+     "Follow our reporter on social media for updates. By Oona Pellow and Rafe Tindall\n\n"
+     "The Marlow cycling bridge crosses the river Thames beside the old lock. It cost 12 million pounds."),
+    ("2024-05-01", "Marlow cycling bridge named",
+     "The cycling bridge in Marlow was named after Ada Thorne, an engineer who built footbridges in the county. "
+     "The naming ceremony for the bridge in Marlow was attended by the council and local cyclists."),
+]
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory, embedder) -> Settings:
+    settings = Settings(index_dir=tmp_path_factory.mktemp("quiz") / "index")
+    articles = [make_article(text, path=f"quiz/{i}.txt", title=title, date=dt.date.fromisoformat(day))
+                for i, (day, title, text) in enumerate(ARTICLES)]
+    with Newsbot.open(settings, create=True) as app:
+        app.add(articles)
+    return settings
+
+
+@pytest.mark.parametrize(("question", "answer"), [
+    ("Which river does the new Marlow cycling bridge cross?", "Thames"),
+    ("How much will the new Marlow bridge cost?", "12 million pounds"),
+])
+def test_the_quiz_question_itself_is_never_the_answer(settings, question: str, answer: str) -> None:
+    with Newsbot.open(settings) as app:
+        result = app.engine.answer(question, today=dt.date(2024, 5, 4))
+    assert not result.abstained
+    assert all(not is_debris(p.text) and not p.text.endswith("?") for p in result.parts)
+    assert answer in result.parts[0].text
+
+
+def test_live_blog_furniture_is_never_quoted(settings) -> None:
+    with Newsbot.open(settings) as app:
+        result = app.engine.answer("When did the Marlow cycling bridge open?", today=dt.date(2024, 5, 4))
+    assert not any("Share this" in p.text or p.text.startswith(("Follow", "By ")) for p in result.parts)
+
+
+def test_the_answer_type_weight_moves_the_sentence_that_names_who(settings) -> None:
+    question = "Who is the cycling bridge in Marlow named after?"
+    base = load_config()
+    scores = {}
+    with Newsbot.open(settings) as app:
+        for weight in (0.0, 0.5):
+            config = dataclasses.replace(base, sentences=dataclasses.replace(base.sentences, answer_type=weight))
+            engine = AnswerEngine(app.searcher, config)
+            query = Query(question, question, app.embedder.encode_query(question),
+                          time_frame(question, dt.date(2024, 5, 4)), Filters(), Mode.HYBRID)
+            ranked = engine.select.scored(query, engine.rerank.run(query, engine.retrieve.run(query)))
+            scores[weight] = {s.evidence.text: s.score for s in ranked}
+    named = next(t for t in scores[0.0] if "Ada Thorne" in t)
+    ceremony = next(t for t in scores[0.0] if "ceremony" in t)
+    assert scores[0.5][named] - scores[0.0][named] == pytest.approx(0.5)
+    assert scores[0.5][ceremony] == pytest.approx(scores[0.0][ceremony])
+
+
+def test_a_who_question_gets_the_name_as_a_short_answer_shown_first(settings) -> None:
+    with Newsbot.open(settings) as app:
+        answer = app.engine.answer("Who is the cycling bridge in Marlow named after?", today=dt.date(2024, 5, 4))
+        vague = app.engine.answer("What happened at the naming ceremony in Marlow?", today=dt.date(2024, 5, 4))
+    assert answer.short == "Ada Thorne"
+    assert plain(answer).startswith("Ada Thorne — The cycling bridge in Marlow was named after Ada Thorne")
+    assert answer_record(answer)["short"] == "Ada Thorne"
+    assert vague.short is None and not plain(vague).startswith(" —")
