@@ -26,7 +26,7 @@ class Composer:
             return Answer(query.question, query.text, (), (), confidence, True, query.frame, hits)
         parts, citations = self._cite(groups)
         return Answer(query.question, query.text, parts, citations, confidence, False, query.frame, hits,
-                      short_answer(groups[0][0]))
+                      short_answer(groups[0][0]) if confidence >= self.config.short_answer_above else None)
 
     @staticmethod
     def _cite(groups: list[Group]) -> tuple[tuple[AnswerPart, ...], tuple[Citation, ...]]:

@@ -54,6 +54,7 @@ class CompositionConfig:
     sentence_floor: float
     keep_within: float
     duplicate_above: float
+    short_answer_above: float
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,8 @@ def _source_line(numbers: list[int], citation: Citation) -> tuple[str, str]:
 
 
 def telegram_html(answer: Answer) -> list[str]:
-    """The answer as Telegram HTML messages: text with [n] markers, then the sources with links."""
+    """The answer as Telegram HTML messages: the short answer in bold when there is one, the text with
+    [n] markers, then the sources with links."""
     if answer.abstained:
         blocks = [(f"<i>{escape(NOT_FOUND)}</i>", NOT_FOUND)]
         closest = answer.closest_articles()
@@ -83,7 +84,10 @@ def telegram_html(answer: Answer) -> list[str]:
             lines = [f"• {h.article.title} ({date_label(h.article.date)})" for h in closest]
             blocks.append(("The closest articles:\n" + escape("\n".join(lines)), "\n".join(lines)))
         return pack_messages(blocks)
-    blocks = [(escape(answer.text), answer.text)]
+    if answer.short:
+        blocks = [(f"<b>{escape(answer.short)}</b> — {escape(answer.text)}", f"{answer.short} — {answer.text}")]
+    else:
+        blocks = [(escape(answer.text), answer.text)]
     if answer.time_frame.describe():
         note = f"(articles {answer.time_frame.describe()})"
         blocks.append((f"<i>{escape(note)}</i>", note))

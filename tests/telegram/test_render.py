@@ -41,3 +41,12 @@ def test_every_rendered_telegram_message_is_valid_html_within_the_limit(reliabil
     assert plain(answer)
 
 
+
+
+def test_a_short_answer_leads_in_bold() -> None:
+    cited = citation(1, "Apple names a new chief", "Tim Cook will lead Apple, the company said.", "", None)
+    answer = Answer("Who will lead Apple?", "Who will lead Apple?", (AnswerPart(cited.sentence, (1,)),), (cited,),
+                    0.9, False, short="Tim Cook")
+    [message] = render.telegram_html(answer)
+    assert message.startswith("<b>Tim Cook</b> — Tim Cook will lead Apple") and parse_telegram_html(message)
+    assert plain(answer).startswith("Tim Cook — Tim Cook will lead Apple")
