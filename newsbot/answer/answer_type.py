@@ -1,5 +1,6 @@
-"""What a question asks for (a person or organisation, a date, a number, a place, a name) and, by
-rules, the candidates of that type in a sentence: capitalised names, dates, numbers, amounts."""
+"""What a question asks for (a person or organisation, a date, a number, an amount of money, a place,
+a name) and, by rules, the candidates of that type in a sentence: capitalised names, dates, numbers,
+amounts."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-PERSON, DATE, NUMBER, PLACE, NAME = "person", "date", "number", "place", "name"
+PERSON, DATE, NUMBER, AMOUNT, PLACE, NAME = "person", "date", "number", "amount", "place", "name"
 
 _MONTHS = ("january february march april may june july august september october november december "
            "jan feb mar apr jun jul aug sep sept oct nov dec")
@@ -33,6 +34,9 @@ _RULES: tuple[tuple[str, bool, re.Pattern], ...] = tuple(
     (kind, confident, re.compile(pattern)) for kind, confident, pattern in (
         (DATE, True, r"\b(what|which|in what|in which) (year|decade|century|date|day|month|time)\b"
                      r"|\bwhen\b|\bhow long ago\b"),
+        (AMOUNT, True, r"\bhow much (?:money |cash )?(?:[\w'’-]+ ){0,8}?(?:cost|costs|worth|pay|paid|spend|spent|raise|raised"
+                       r"|fund|funding|fine|fined|charge|charged|sell|sold|bid|offer|offered|earn|earned|value)\b"
+                       r"|\bhow much money\b|\bwhat (?:price|sum)\b"),
         (NUMBER, True, r"\bhow (many|much|old|far|tall|big|large|high|deep|fast)\b|\bhow long\b"
                        r"|\bwhat (percentage|percent|share|proportion|number|amount|fraction|price|age)\b"),
         (PLACE, True, rf"\bwhere\b|{_WHICH}({'|'.join(_PLACE_NOUNS.split())})\b"),
@@ -88,6 +92,10 @@ _NUMBER_RE = re.compile(
     r"[$£€¥]\s?\d[\d,.]*(?:\s*(?:million|billion|trillion|thousand|[mbk]n?)\b)?"
     r"|\b\d[\d,.]*(?:\s*(?:%|percent\b|per cent\b|million\b|billion\b|trillion\b|thousand\b))?"
     rf"|\b(?:{'|'.join(_NUMBER_WORDS.split())})\b", re.IGNORECASE)
+_AMOUNT_RE = re.compile(
+    r"[$£€¥]\s?\d[\d,.]*(?:\s*(?:million|billion|trillion|thousand|[mbk]n?)\b)?"
+    r"|\b\d[\d,.]*\s*(?:(?:million|billion|trillion|thousand)\s+)?(?:dollars|pounds|euros|yen|rupees|francs)\b",
+    re.IGNORECASE)
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|from|near|across|throughout|into|outside|inside|to)\s+$")
 _PLACE_SUFFIX = re.compile(
     r"\b(?:City|County|River|Island|Islands|Mountains|Sea|Ocean|Lake|Province|Valley|Bay|Street|Park|Beach)$")
@@ -116,6 +124,8 @@ def candidates(sentence: str, kind: str | None) -> list[str]:
         dates = [m.span() for m in _DATE_RE.finditer(sentence)]
         return [m.group().rstrip(".,") for m in _NUMBER_RE.finditer(sentence)
                 if not any(a <= m.start() < b for a, b in dates)]
+    if kind == AMOUNT:
+        return [m.group().rstrip(".,") for m in _AMOUNT_RE.finditer(sentence)]
     if kind == PLACE:
         return [n for n in names(sentence) if _is_place(sentence, n)]
     if kind in (PERSON, NAME):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from newsbot.answer.answer_type import (
-    DATE, NAME, NUMBER, PERSON, PLACE, Expected, candidates, expected_type, new_candidates)
+    AMOUNT, DATE, NAME, NUMBER, PERSON, PLACE, Expected, candidates, expected_type, new_candidates)
 
 QUESTIONS = [
     ("Who designed the footbridges in the county?", PERSON, True),
@@ -59,3 +59,12 @@ def test_candidates_already_in_the_question_do_not_count() -> None:
 ])
 def test_a_type_noun_may_follow_a_modifier_or_an_abbreviation(question: str, kind: str | None) -> None:
     assert expected_type(question).kind == kind
+
+
+def test_how_much_money_asks_for_an_amount_and_counts_are_no_amounts() -> None:
+    assert expected_type("How much did the new ferry terminal cost?").kind == AMOUNT
+    assert expected_type("How much is the brewer's takeover of the dairy worth?").kind == AMOUNT
+    assert expected_type("How much rain fell on Sunday?").kind == NUMBER
+    sentence = "The terminal, which cost $310 million, can handle 1.2 million containers a year."
+    assert candidates(sentence, AMOUNT) == ["$310 million"]
+    assert candidates("The club paid 40 million euros for him.", AMOUNT) == ["40 million euros"]
