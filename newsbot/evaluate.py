@@ -202,9 +202,10 @@ def table(summary: dict[str, dict]) -> str:
     modes = list(summary)
     metrics = list(next(iter(summary.values()))) if summary else []
     width = max((len(m) for m in metrics), default=6) + 2
-    lines = ["metric".ljust(width) + "".join(m.rjust(10) for m in modes)]
+    columns = {m: max(10, len(m) + 2) for m in modes}
+    lines = ["metric".ljust(width) + "".join(m.rjust(columns[m]) for m in modes)]
     for metric in metrics:
-        lines.append(metric.ljust(width) + "".join(f"{summary[m][metric]:>10}" for m in modes))
+        lines.append(metric.ljust(width) + "".join(f"{summary[m][metric]:>{columns[m]}}" for m in modes))
     return "\n".join(lines)
 
 

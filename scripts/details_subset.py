@@ -23,7 +23,7 @@ def main() -> None:
               if r.get(args.field)}
     outcomes = [Outcome.from_details(json.loads(line))
                 for line in args.details.read_text(encoding="utf-8").splitlines() if line.strip()]
-    print(table({"all": summarise(outcomes), args.field[:10]: summarise([o for o in outcomes if o.id in chosen])}))
+    print(table({"all": summarise(outcomes), args.field: summarise([o for o in outcomes if o.id in chosen])}))
 
 
 if __name__ == "__main__":
