@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
 from newsbot.answer.compose import Composer
 from newsbot.answer.config import AnswerConfig, load_config
@@ -63,6 +64,8 @@ class AnswerEngine:
         log.debug("select: %d sentence groups, best score %s", len(groups),
                   round(groups[0][0].score, 3) if groups else None)
         answer = self.compose.run(query, passages, groups)
+        if not pool.dated and (query.frame.since or query.frame.until):
+            answer = replace(answer, time_frame=TimeFrame(recent=query.frame.recent))  # no note of unused dates
         log.debug("compose: %s, %d citations, confidence %.3f",
                   "abstained" if answer.abstained else "answered", len(answer.citations), answer.confidence)
         return answer

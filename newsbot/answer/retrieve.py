@@ -14,12 +14,13 @@ from newsbot.index.store import Filters, SentenceVector
 
 @dataclass(frozen=True)
 class Pool:
-    """The passages to re-rank, each with its sentences; `ignore` holds the stems of the question's
-    time words while they served as a date filter (they are then no evidence of their own)."""
+    """The passages to re-rank, each with its sentences; `dated` when the question's dates filtered
+    the search, and `ignore` then holds the stems of its time words (no evidence of their own)."""
 
     hits: tuple[Hit, ...]
     sentences: tuple[tuple[SentenceVector, ...], ...]
     ignore: frozenset[str] = frozenset()
+    dated: bool = False
 
 
 class Retriever:
@@ -32,13 +33,14 @@ class Retriever:
     def run(self, query: Query) -> Pool:
         hits = self._search(query, query.filters)
         ignore = stems(query.frame.phrase) if query.frame.phrase else frozenset()
-        if not hits and (query.filters.since or query.filters.until):
+        dated = bool(query.filters.since or query.filters.until)
+        if not hits and dated:
             # A date may say when something happened rather than when it was reported: with no
             # article of that time, search them all and let the date's words count as evidence.
             hits = self._search(query, Filters(sources=query.filters.sources))
-            ignore = frozenset()
+            ignore, dated = frozenset(), False
         sentences = self.searcher.sentences(hits)
-        return Pool(tuple(hits), tuple(tuple(s) for s in sentences), ignore)
+        return Pool(tuple(hits), tuple(tuple(s) for s in sentences), ignore, dated)
 
     def _search(self, query: Query, filters: Filters) -> list[Hit]:
         try:

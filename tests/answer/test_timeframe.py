@@ -20,6 +20,7 @@ D = dt.date
     ("since March 2021, what changed?", D(2021, 3, 1), TODAY),
     ("what happened 3 days ago", D(2022, 1, 31), D(2022, 1, 31)),
     ("news from the past week", D(2022, 1, 27), TODAY),
+    ("who resigned this week?", D(2022, 1, 28), TODAY),
     ("who spoke on Jan. 28, 2022?", D(2022, 1, 28), D(2022, 1, 28)),
     ("tests on 2022-01-25", D(2022, 1, 25), D(2022, 1, 25)),
     ("what happened in May?", D(2021, 5, 1), D(2021, 5, 31)),
