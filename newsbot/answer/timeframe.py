@@ -90,7 +90,8 @@ def time_frame(question: str, today: dt.date) -> TimeFrame:
         if phrase.lower() == "this week":
             # The seven days up to the question, not the calendar week: on the realtimeqa train
             # questions asking about "this week" (quizzes mostly published on Fridays), an article
-            # holding the answer fell in those days for 107 of 129, in Monday to Sunday for 102.
+            # holding the answer fell in those days for 107 of 129, in Monday to Sunday for 102
+            # (scripts/this_week_window.py).
             return TimeFrame(today - dt.timedelta(days=6), today, phrase=phrase)
         if phrase.lower().startswith("past "):
             days = _ROLLING[phrase.split()[-1].lower()]
