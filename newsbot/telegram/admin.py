@@ -13,7 +13,7 @@ from telegram.ext import ContextTypes
 
 from newsbot.index.articles import ArticleError, load_bytes
 from newsbot.index.store import StoreError
-from newsbot.telegram.core import NewsBot
+from newsbot.telegram.state import BotState
 from newsbot.telegram.send import reply
 from newsbot.telegram.uploads import UploadRefused, check_content, check_declared, upload_label
 from newsbot.web.fetch import FetchError, fetch_article
@@ -26,9 +26,9 @@ ADD_USAGE = "Send /add followed by one link, e.g. /add https://example.com/news/
 
 
 class Admin:
-    """The admin handlers, over the shared `NewsBot`."""
+    """The admin handlers, over the shared `BotState`."""
 
-    def __init__(self, newsbot: NewsBot) -> None:
+    def __init__(self, newsbot: BotState) -> None:
         self.newsbot = newsbot
 
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

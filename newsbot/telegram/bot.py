@@ -28,7 +28,7 @@ from newsbot.app import Newsbot
 from newsbot.settings import Settings
 from newsbot.telegram.admin import Admin
 from newsbot.telegram.conversation import Conversation, SourceButton, VoteButton
-from newsbot.telegram.core import NewsBot
+from newsbot.telegram.state import BotState
 from newsbot.telegram.gate import Gate
 from newsbot.telegram.send import reply
 
@@ -86,7 +86,7 @@ async def setup(application: Application) -> None:
     collection over it holds every thread, the event loop too, for a quarter of a second."""
     gc.collect()
     gc.freeze()
-    newsbot: NewsBot = application.bot_data["newsbot"]
+    newsbot: BotState = application.bot_data["newsbot"]
     try:
         newsbot.username = (await application.bot.get_me()).username or ""
     except TelegramError as exc:
@@ -97,7 +97,7 @@ async def setup(application: Application) -> None:
         log.warning("registering the command menu failed: %s", exc)
 
 
-def build_application(settings: Settings, newsbot: NewsBot) -> Application:
+def build_application(settings: Settings, newsbot: BotState) -> Application:
     """A PTB Application with the gate and every handler, the flood limiter (which retries flood
     waits), buttons that carry objects, and a bounded number of updates handled at once."""
     application = (
@@ -147,7 +147,7 @@ def serve(settings: Settings, app: Newsbot, webhook_url: str | None = None, list
     protect_logs(settings.telegram_bot_token or "")
     app.embedder.encode(["warm up"])
     app.embedder.encode_query("warm up")
-    newsbot = NewsBot(settings, app)
+    newsbot = BotState(settings, app)
     application = build_application(settings, newsbot)
     try:
         if webhook_url:

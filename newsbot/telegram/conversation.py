@@ -26,7 +26,7 @@ from telegram.ext import ContextTypes
 from newsbot.answer.engine import QuestionError
 from newsbot.answer.types import Answer, Turn
 from newsbot.telegram import render
-from newsbot.telegram.core import NewsBot
+from newsbot.telegram.state import BotState
 from newsbot.telegram.ratelimit import Verdict
 from newsbot.telegram.send import NO_PREVIEW, answer_query, reply, typing
 
@@ -64,9 +64,9 @@ def keyboard(answer: Answer) -> InlineKeyboardMarkup:
 
 
 class Conversation:
-    """The handlers of the conversation, over the shared `NewsBot`."""
+    """The handlers of the conversation, over the shared `BotState`."""
 
-    def __init__(self, newsbot: NewsBot) -> None:
+    def __init__(self, newsbot: BotState) -> None:
         self.newsbot = newsbot
 
     # -- commands ----------------------------------------------------------------------------

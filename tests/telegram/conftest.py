@@ -11,7 +11,7 @@ from harness import ADMIN, TOKEN
 
 from newsbot.app import Newsbot
 from newsbot.settings import Settings
-from newsbot.telegram.core import NewsBot
+from newsbot.telegram.state import BotState
 from newsbot.web.fetch import FetchPolicy
 
 
@@ -23,15 +23,15 @@ def stub():
 
 @pytest.fixture
 def make_newsbot(built_index: Path, embedder, stub: BotApiStub):
-    """`make_newsbot(fetch_policy=..., **settings_changes)`: a NewsBot over the one open index,
+    """`make_newsbot(fetch_policy=..., **settings_changes)`: a BotState over the one open index,
     closed after the test."""
     settings = Settings(index_dir=built_index, telegram_bot_token=TOKEN, telegram_api_url=stub.base_url,
                         telegram_file_url=stub.file_url, admin_ids=(ADMIN,), questions_per_minute=5,
                         upload_max_bytes=20_000)
-    made: list[NewsBot] = []
+    made: list[BotState] = []
     with Newsbot.open(settings) as app:
-        def make(fetch_policy: FetchPolicy = FetchPolicy(), **changes) -> NewsBot:
-            made.append(NewsBot(settings.with_(**changes), app, fetch_policy))
+        def make(fetch_policy: FetchPolicy = FetchPolicy(), **changes) -> BotState:
+            made.append(BotState(settings.with_(**changes), app, fetch_policy))
             return made[-1]
         yield make
         for bot in made:
@@ -39,5 +39,5 @@ def make_newsbot(built_index: Path, embedder, stub: BotApiStub):
 
 
 @pytest.fixture
-def newsbot(make_newsbot) -> NewsBot:
+def newsbot(make_newsbot) -> BotState:
     return make_newsbot()

@@ -10,7 +10,7 @@ from botapi_stub import BotApiStub
 from telegram_html import parse_telegram_html
 
 from newsbot.telegram.bot import build_application, setup
-from newsbot.telegram.core import NewsBot
+from newsbot.telegram.state import BotState
 
 TOKEN = "987654:SECRET-token-never-logged"
 ADMIN = 4242
@@ -18,7 +18,7 @@ USER = 1001
 
 
 @asynccontextmanager
-async def running(newsbot: NewsBot, stub: BotApiStub, webhook: dict | None = None):
+async def running(newsbot: BotState, stub: BotApiStub, webhook: dict | None = None):
     """The bot's Application, long polling the stand-in or serving `webhook` (the arguments of
     `start_webhook`). Leaving the block waits until every pushed update was fetched and every
     handler has finished, so what the bot sent is then complete."""

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from botapi_stub import BotApiStub
 from harness import ADMIN, USER, replies, run, running
 
-from newsbot.telegram.core import NewsBot
+from newsbot.telegram.state import BotState
 from newsbot.web.fetch import FetchPolicy
 
 PAGE = (b"<html><head><title>Oskerby ferry resumes</title></head><body><article>"
@@ -16,7 +16,7 @@ PAGE = (b"<html><head><title>Oskerby ferry resumes</title></head><body><article>
         b"<p>Passengers cheered as the boat left the harbour at nine in the morning.</p></article></body></html>")
 
 
-def test_stats_shows_admins_the_counts_and_refuses_others(stub: BotApiStub, newsbot: NewsBot) -> None:
+def test_stats_shows_admins_the_counts_and_refuses_others(stub: BotApiStub, newsbot: BotState) -> None:
     async def scenario():
         async with running(newsbot, stub):
             stub.push_message("What did the library add?", user_id=USER)
@@ -32,7 +32,7 @@ def test_stats_shows_admins_the_counts_and_refuses_others(stub: BotApiStub, news
     assert figures["questions answered"] == "1" and figures["mean latency"].endswith(" ms")
 
 
-def test_uploads_admin_only_and_a_bad_file_loses_nothing(stub: BotApiStub, newsbot: NewsBot) -> None:
+def test_uploads_admin_only_and_a_bad_file_loses_nothing(stub: BotApiStub, newsbot: BotState) -> None:
     article = b" date 2024-05-05 The Oskerby ferry resumed service on Sunday after a two-year repair.\n"
 
     async def scenario():

@@ -14,7 +14,7 @@ from telegram_html import parse_telegram_html
 from newsbot.telegram import render
 from newsbot.telegram.bot import protect_logs
 from newsbot.telegram.conversation import EXPIRED_REPLY, NON_TEXT_REPLY, RATE_LIMIT_REPLY
-from newsbot.telegram.core import NewsBot
+from newsbot.telegram.state import BotState
 
 HARBOUR = "How many containers a year can the Valemont harbour handle?"
 LIBRARY = "What did the library add?"
@@ -24,7 +24,7 @@ def about_the_library(method: str, params: dict) -> bool:
     return method == "sendMessage" and any(word in params.get("text", "") for word in ("rooftop", "makerspace"))
 
 
-def test_start_a_cited_answer_with_buttons_and_a_sticker(stub: BotApiStub, newsbot: NewsBot) -> None:
+def test_start_a_cited_answer_with_buttons_and_a_sticker(stub: BotApiStub, newsbot: BotState) -> None:
     stub.inject_fault("setMyCommands", "500")
 
     async def scenario():
@@ -47,7 +47,7 @@ def test_start_a_cited_answer_with_buttons_and_a_sticker(stub: BotApiStub, newsb
     assert sticker["text"] == NON_TEXT_REPLY
 
 
-def test_help_says_how_to_ask_here_and_in_groups(stub: BotApiStub, newsbot: NewsBot) -> None:
+def test_help_says_how_to_ask_here_and_in_groups(stub: BotApiStub, newsbot: BotState) -> None:
     async def scenario():
         async with running(newsbot, stub):
             stub.push_command("/help")
@@ -57,7 +57,7 @@ def test_help_says_how_to_ask_here_and_in_groups(stub: BotApiStub, newsbot: News
     assert [c["command"] for c in stub.sent("setMyCommands")[-1]["commands"]][:2] == ["start", "help"]
 
 
-def test_source_button_expands_the_passage_and_votes_are_stored(stub: BotApiStub, newsbot: NewsBot) -> None:
+def test_source_button_expands_the_passage_and_votes_are_stored(stub: BotApiStub, newsbot: BotState) -> None:
     async def scenario():
         async with running(newsbot, stub):
             stub.push_message("How much did the Valemont container terminal cost?")
@@ -77,7 +77,7 @@ def test_source_button_expands_the_passage_and_votes_are_stored(stub: BotApiStub
     assert vote.answer.startswith(first_sentence) and vote.sources[0]["sentence"] == first_sentence
 
 
-def test_a_button_from_before_a_restart_is_too_old(stub: BotApiStub, newsbot: NewsBot) -> None:
+def test_a_button_from_before_a_restart_is_too_old(stub: BotApiStub, newsbot: BotState) -> None:
     async def ask():
         async with running(newsbot, stub):
             stub.push_message(HARBOUR)
@@ -93,7 +93,7 @@ def test_a_button_from_before_a_restart_is_too_old(stub: BotApiStub, newsbot: Ne
     assert len(replies(stub)) == 1 and not newsbot.log.votes()
 
 
-def test_groups_answer_mentions_replies_and_ask_only(stub: BotApiStub, newsbot: NewsBot) -> None:
+def test_groups_answer_mentions_replies_and_ask_only(stub: BotApiStub, newsbot: BotState) -> None:
     async def scenario():
         async with running(newsbot, stub):
             stub.push_message("lunch anyone? the harbour place?", chat_type="group", user_id=7)
@@ -112,7 +112,7 @@ def test_groups_answer_mentions_replies_and_ask_only(stub: BotApiStub, newsbot: 
     assert all(m["reply_parameters"]["message_id"] for m in replies(stub)), "in groups, replies quote the question"
 
 
-def test_a_follow_up_uses_the_conversation_until_new_forgets_it(stub: BotApiStub, newsbot: NewsBot) -> None:
+def test_a_follow_up_uses_the_conversation_until_new_forgets_it(stub: BotApiStub, newsbot: BotState) -> None:
     async def scenario():
         async with running(newsbot, stub):
             for count, (push, text) in enumerate([
@@ -129,7 +129,7 @@ def test_a_follow_up_uses_the_conversation_until_new_forgets_it(stub: BotApiStub
     assert "cooperative" not in forgotten.split("<b>Sources</b>")[0], "not resolved against the earlier question"
 
 
-def test_inline_mode_answers_in_valid_html(stub: BotApiStub, newsbot: NewsBot) -> None:
+def test_inline_mode_answers_in_valid_html(stub: BotApiStub, newsbot: BotState) -> None:
     async def scenario():
         async with running(newsbot, stub):
             stub.push_inline_query("quillwort fern")
@@ -145,7 +145,7 @@ def test_inline_mode_answers_in_valid_html(stub: BotApiStub, newsbot: NewsBot) -
     "\u202eharbour terminal\u202c \u0301\u0301 🚢🚢 capacity?",
     "null\x00byte harbour" + " terminal" * 600,
 ])
-def test_hostile_text_is_answered_in_valid_html(stub: BotApiStub, newsbot: NewsBot, hostile: str,
+def test_hostile_text_is_answered_in_valid_html(stub: BotApiStub, newsbot: BotState, hostile: str,
                                                 reliability) -> None:
     async def scenario():
         async with running(newsbot, stub):
@@ -166,7 +166,7 @@ def test_long_answers_split_cleanly() -> None:
         assert render.telegram_length(message) <= 4096 and parse_telegram_html(message)
 
 
-def test_a_flood_gets_one_polite_reply_and_others_are_still_answered(stub: BotApiStub, newsbot: NewsBot,
+def test_a_flood_gets_one_polite_reply_and_others_are_still_answered(stub: BotApiStub, newsbot: BotState,
                                                                      reliability) -> None:
     flood, limit = 30, newsbot.settings.questions_per_minute
 
@@ -186,7 +186,7 @@ def test_a_flood_gets_one_polite_reply_and_others_are_still_answered(stub: BotAp
 
 
 @pytest.mark.parametrize("fault", ["bad_html", "429", "timeout", "500", "502", "reset"])
-def test_faults_deliver_an_answer_exactly_once(stub: BotApiStub, newsbot: NewsBot, fault: str,
+def test_faults_deliver_an_answer_exactly_once(stub: BotApiStub, newsbot: BotState, fault: str,
                                                reliability, caplog) -> None:
     """HTML refused: resent as plain text; flood wait: retried by PTB; timeout: not resent (it
     arrived); a 5xx answer or a dropped connection: sent once more. The next question is answered."""
@@ -207,7 +207,7 @@ def test_faults_deliver_an_answer_exactly_once(stub: BotApiStub, newsbot: NewsBo
                                                        "next question answered": "yes"})
 
 
-def test_the_token_never_reaches_the_logs(stub: BotApiStub, newsbot: NewsBot, caplog) -> None:
+def test_the_token_never_reaches_the_logs(stub: BotApiStub, newsbot: BotState, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     protect_logs(TOKEN)
 

@@ -13,7 +13,7 @@ import time
 from harness import replies, run, running
 from botapi_stub import BotApiStub
 
-from newsbot.telegram.core import NewsBot
+from newsbot.telegram.state import BotState
 
 USERS = 50
 PER_USER = 4
@@ -40,7 +40,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def test_two_hundred_questions_from_fifty_users_at_once(stub: BotApiStub, make_newsbot, reliability) -> None:
-    bot: NewsBot = make_newsbot(questions_per_minute=PER_USER * 10)
+    bot: BotState = make_newsbot(questions_per_minute=PER_USER * 10)
     assert bot.settings.questions_per_minute > PER_USER, "the per-user limit must not answer for the bot"
     asked = list(QUESTIONS)
     lags: list[float] = []

@@ -10,7 +10,7 @@ import zipfile
 from harness import ADMIN, replies, run, running
 from botapi_stub import BotApiStub
 
-from newsbot.telegram.core import NewsBot
+from newsbot.telegram.state import BotState
 from newsbot.telegram.uploads import upload_label
 
 BOMB_BYTES = 16 * 1024 * 1024
@@ -32,7 +32,7 @@ def article(n: int) -> bytes:
     return f" date 2024-05-0{n} The Oskerby ferry carried {n} thousand passengers in its test week number {n}.\n".encode()
 
 
-def upload_all(stub: BotApiStub, newsbot: NewsBot, documents: list[tuple[str, bytes, dict]]) -> list[str]:
+def upload_all(stub: BotApiStub, newsbot: BotState, documents: list[tuple[str, bytes, dict]]) -> list[str]:
     """Send each document as the admin, one after another, and return the bot's replies."""
     async def scenario():
         async with running(newsbot, stub):
@@ -46,12 +46,12 @@ def upload_all(stub: BotApiStub, newsbot: NewsBot, documents: list[tuple[str, by
     return texts
 
 
-def uploaded_paths(newsbot: NewsBot) -> list[str]:
+def uploaded_paths(newsbot: BotState) -> list[str]:
     newsbot.app.refresh()
     return sorted(a.path for a in newsbot.app.store.articles() if a.path.startswith("upload/"))
 
 
-def test_archives_and_zip_bombs_are_refused_unopened(stub: BotApiStub, newsbot: NewsBot, reliability) -> None:
+def test_archives_and_zip_bombs_are_refused_unopened(stub: BotApiStub, newsbot: BotState, reliability) -> None:
     bomb = zip_bomb()
     gz = gzip.compress(b"\0" * BOMB_BYTES, compresslevel=9)
     assert len(bomb) < newsbot.settings.upload_max_bytes and len(gz) < newsbot.settings.upload_max_bytes
@@ -64,7 +64,7 @@ def test_archives_and_zip_bombs_are_refused_unopened(stub: BotApiStub, newsbot: 
                       outcome="refused as archives, never unpacked")
 
 
-def test_path_like_and_control_character_names_stay_labels(stub: BotApiStub, newsbot: NewsBot, reliability) -> None:
+def test_path_like_and_control_character_names_stay_labels(stub: BotApiStub, newsbot: BotState, reliability) -> None:
     names = ["../../etc/passwd.txt", "/abs/path.txt", "a\\b.txt", "nul\x00and\x1bescape\u202e.txt",
              "x" * 3000 + ".txt", "..\\..\\windows\\win.ini.md", "../../etc/passwd", "...", ""]
     texts = upload_all(stub, newsbot, [(name, article(i + 1), {}) for i, name in enumerate(names)])
@@ -77,7 +77,7 @@ def test_path_like_and_control_character_names_stay_labels(stub: BotApiStub, new
                       outcome="indexed under a plain label, or refused without an extension")
 
 
-def test_wrong_types_and_oversized_files_are_refused(stub: BotApiStub, newsbot: NewsBot, reliability) -> None:
+def test_wrong_types_and_oversized_files_are_refused(stub: BotApiStub, newsbot: BotState, reliability) -> None:
     limit = newsbot.settings.upload_max_bytes
     texts = upload_all(stub, newsbot, [
         ("report.pdf", b"%PDF-1.7\n", {}),
@@ -96,7 +96,7 @@ def test_wrong_types_and_oversized_files_are_refused(stub: BotApiStub, newsbot: 
                       outcome="refused with a message")
 
 
-def test_an_upload_sent_again_under_the_same_name_replaces_the_old_one(stub: BotApiStub, newsbot: NewsBot) -> None:
+def test_an_upload_sent_again_under_the_same_name_replaces_the_old_one(stub: BotApiStub, newsbot: BotState) -> None:
     texts = upload_all(stub, newsbot, [("ferry.txt", article(1), {}), ("ferry.txt", article(2), {})])
     assert "Added 1 article" in texts[0] and "updated 1" in texts[1]
     assert uploaded_paths(newsbot) == ["upload/ferry.txt"]
@@ -110,7 +110,7 @@ def test_labels_keep_the_kind_and_lose_the_path() -> None:
     assert upload_label("\u202e\u200btxt.exe") == "upload/txt.exe"
 
 
-def test_a_failed_download_is_reported_and_the_file_can_be_sent_again(stub: BotApiStub, newsbot: NewsBot) -> None:
+def test_a_failed_download_is_reported_and_the_file_can_be_sent_again(stub: BotApiStub, newsbot: BotState) -> None:
     stub.inject_fault("getFile", "500")
     texts = upload_all(stub, newsbot, [("ferry.txt", article(1), {}), ("ferry.txt", article(1), {})])
     assert "could not download" in texts[0] and "Added 1 article" in texts[1]

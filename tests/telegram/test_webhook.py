@@ -10,7 +10,7 @@ from botapi_stub import BotApiStub
 from harness import replies, run, running
 
 from newsbot.telegram.bot import webhook_options
-from newsbot.telegram.core import NewsBot
+from newsbot.telegram.state import BotState
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -21,7 +21,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_webhook_updates_need_the_secret_token(stub: BotApiStub, newsbot: NewsBot) -> None:
+def test_webhook_updates_need_the_secret_token(stub: BotApiStub, newsbot: BotState) -> None:
     port = free_port()
     options = webhook_options(f"http://127.0.0.1:{port}/telegram/hook", f"127.0.0.1:{port}", "s3cret-Token_1")
 

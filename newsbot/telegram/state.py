@@ -1,4 +1,4 @@
-"""`NewsBot`: what the Telegram handlers share — the opened index, the settings, the question log,
+"""`BotState`: what the Telegram handlers share — the opened index, the settings, the question log,
 the per-user limits and the threads that work out answers off the event loop."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from newsbot.telegram.ratelimit import RateLimiter
 from newsbot.web.fetch import FetchPolicy
 
 
-class NewsBot:
+class BotState:
     """The bot's state over an open `Newsbot`; `close` stops its threads and its log, not the index."""
 
     def __init__(self, settings: Settings, app: Newsbot, fetch_policy: FetchPolicy = FetchPolicy()) -> None:
