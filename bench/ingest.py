@@ -183,12 +183,13 @@ def time_searches(searcher: Searcher, mode: Mode, questions: list[tuple[str, str
 
 def run_searches(index_dir: Path, embedder: Embedder, questions: list[tuple[str, str]]) -> list[ModeResult]:
     """Each mode gets a fresh embedder, so no question vector comes from an earlier mode's cache."""
-    store = Store.open(index_dir, model=embedder.name)
-    try:
-        return [time_searches(Searcher(store, Embedder(embedder.name, backend=embedder.backend, cache_dir=CACHE_DIR), FUSION), mode, questions)
-                for mode in MODES]
-    finally:
-        store.close()
+    results = []
+    with Store.open(index_dir, model=embedder.name) as store:
+        for mode in MODES:
+            fresh = Embedder(embedder.name, backend=embedder.backend, cache_dir=CACHE_DIR)
+            with Searcher(store, fresh, FUSION) as searcher:
+                results.append(time_searches(searcher, mode, questions))
+    return results
 
 
 def corpus_facts(embedder: Embedder, corpus: Corpus, path: Path, index_dir: Path) -> list[tuple[str, str]]:

@@ -122,13 +122,15 @@ def latencies(directory: Path, meta: IndexMeta, questions: list[str]) -> dict[st
     out = {}
     with Store.open(directory) as store:
         for mode in MODES:
-            engine = AnswerEngine(Searcher(store, Embedder(meta.model, family=store.meta.vectors, cache_dir=CACHE_DIR), FUSION))
-            engine.answer("warm up the engine", mode=mode)
-            times = []
-            for question in questions:
-                started = time.perf_counter()
-                engine.answer(question, mode=mode)
-                times.append((time.perf_counter() - started) * 1000)
+            embedder = Embedder(meta.model, family=store.meta.vectors, cache_dir=CACHE_DIR)
+            with Searcher(store, embedder, FUSION) as searcher:
+                engine = AnswerEngine(searcher)
+                engine.answer("warm up the engine", mode=mode)
+                times = []
+                for question in questions:
+                    started = time.perf_counter()
+                    engine.answer(question, mode=mode)
+                    times.append((time.perf_counter() - started) * 1000)
             out[mode.value] = np.array(times)
             say(f"  {mode.value}: p50 {np.median(times):.1f} ms")
     return out

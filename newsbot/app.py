@@ -37,11 +37,12 @@ class Newsbot:
             embedder = _embedder(settings, settings.model or DEFAULT_MODEL)
             store = Store.open(settings.index_dir, model=embedder.name, dimension=embedder.dimension,
                                backend=embedder.backend, writable=True)
-            return cls(settings, store, embedder)
-        model = canonical_model_name(settings.model) if settings.model else None
-        store = Store.open(settings.index_dir, model=model, writable=writable or create)
+        else:
+            model = canonical_model_name(settings.model) if settings.model else None
+            store = Store.open(settings.index_dir, model=model, writable=writable or create)
+            embedder = None
         try:
-            return cls(settings, store, _embedder(settings, store.meta.model, store.meta.vectors))
+            return cls(settings, store, embedder or _embedder(settings, store.meta.model, store.meta.vectors))
         except BaseException:
             store.close()
             raise
@@ -56,16 +57,18 @@ class Newsbot:
         return self.searcher.search(query, k=k, mode=mode, filters=filters)
 
     def add(self, items: Iterable[Article | LoadProblem], progress: bool = False) -> IngestReport:
-        """Index articles. A read-only Newsbot (the bot serving questions) opens a writer of its own
-        for the run, then picks up what it committed; a failure leaves the index as it was."""
+        """Index articles, a transaction per step of `commit_passages` (a failure keeps the steps
+        already committed). A read-only Newsbot (the bot serving questions) opens a writer of its own
+        for the run, then picks up what it committed, failed or not."""
         if self.store.writable:
             return ingest(self.store, self.embedder, items, self.settings.chunking(), progress=progress,
                           commit_every=self.settings.commit_passages)
-        with Store.open(self.settings.index_dir, writable=True) as writer:
-            report = ingest(writer, self.embedder, items, self.settings.chunking(), progress=progress,
-                            commit_every=self.settings.commit_passages)
-        self.store.refresh()
-        return report
+        try:
+            with Store.open(self.settings.index_dir, writable=True) as writer:
+                return ingest(writer, self.embedder, items, self.settings.chunking(), progress=progress,
+                              commit_every=self.settings.commit_passages)
+        finally:
+            self.store.refresh()
 
     def remove(self, article_ids: Sequence[str] = (), sources: Sequence[str] = ()) -> list[str]:
         """Remove articles by id and by source or file path; returns the ids removed."""

@@ -7,7 +7,6 @@ selector's sentence features timed with the rules and the rest of the pipeline b
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import time
 from pathlib import Path
 
@@ -15,12 +14,8 @@ import numpy as np
 
 from newsbot.answer.answer_type import expected_type, new_candidates
 from newsbot.answer.debris import is_debris
-from newsbot.answer.query import Query
-from newsbot.answer.timeframe import time_frame
 from newsbot.app import Newsbot
 from newsbot.evaluate import load_eval_data, sample
-from newsbot.index.search import Mode
-from newsbot.index.store import Filters
 from newsbot.settings import Settings
 
 
@@ -35,9 +30,7 @@ def main() -> None:
         engine = app.engine
         for item in sample(load_eval_data(args.data).questions, args.limit, 0):
             started = time.perf_counter()
-            frame = time_frame(item.question, item.ref_date or dt.date.today())
-            query = Query(item.question, item.question, engine.embedder.encode_query(item.question), frame,
-                          Filters(since=frame.since, until=frame.until), Mode.HYBRID)
+            query = engine.query(item.question, item.ref_date)
             passages = engine.rerank.run(query, engine.retrieve.run(query))[: engine.config.sentences.passages_read]
             engine.compose.run(query, passages, engine.select.run(query, passages))
             pipeline.append(time.perf_counter() - started)

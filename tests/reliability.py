@@ -1,5 +1,5 @@
 """The reliability report: tests record figures in the session fixture `reliability`; with
-`--reliability-report PATH` they are written at the end as Markdown tables (registered in conftest.py)."""
+`--reliability-report PATH` they are written at the end as Markdown tables (registered in tests/conftest.py, so give `tests` as the path)."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     stats = {key: len(reporter.stats.get(key, [])) for key in ("passed", "failed", "error", "skipped")} if reporter else {}
     lines = ["# Reliability report", "",
-             "Written by `pytest --reliability-report`: the tests record these figures as they run "
+             "Written by `scripts/test tests --reliability-report PATH`: the tests record these figures as they run "
              "(the tests line says whether any failed).", "",
              f"- date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
              f"- machine: {machine()}",

@@ -60,8 +60,8 @@ def is_debris(sentence: str) -> bool:
 
 
 def _has_lower_verb(words: list[str]) -> bool:
-    """A byline is names, grades and titles: a lower-case word past the fourth hints at a clause
-    ("By Sunday evening, crowds had gathered")."""
+    """A byline is names, grades and titles: two lower-case words after the first that are not
+    byline words ("and", "staff", …) make a clause ("By Sunday evening, crowds had gathered")."""
     lower = [w for w in words[1:] if w[:1].islower() and w.lower() not in _BYLINE_WORDS]
     return len(lower) >= 2
 

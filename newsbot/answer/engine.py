@@ -44,15 +44,22 @@ class AnswerEngine:
         filters: Filters = Filters(),
     ) -> Answer:
         question = validate_question(question)
+        kind = follow_up_kind(question) if history else "alone"
+        text = with_context(question, history) if kind == "needs" else question
+        answer = self.run(self.query(question, today, mode, filters, text))
+        if kind == "maybe" and answer.abstained:
+            answer = self.run(self.query(question, today, mode, filters, with_context(question, history)))
+        return answer
+
+    def query(self, question: str, today: dt.date | None = None, mode: Mode = Mode.HYBRID,
+              filters: Filters = Filters(), text: str | None = None) -> Query:
+        """The encoded `Query` for a validated question, searching `text` (default: the question)
+        within the dates its time words name, counted from `today`."""
         frame = time_frame(question, today or dt.date.today())
         if frame.since or frame.until:
             filters = Filters(since=frame.since, until=frame.until, sources=filters.sources)
-        kind = follow_up_kind(question) if history else "alone"
-        text = with_context(question, history) if kind == "needs" else question
-        answer = self.run(self._query(question, text, frame, filters, mode))
-        if kind == "maybe" and answer.abstained:
-            answer = self.run(self._query(question, with_context(question, history), frame, filters, mode))
-        return answer
+        text = text or question
+        return Query(question, text, self.embedder.encode_query(text), frame, filters, Mode(mode))
 
     def run(self, query: Query) -> Answer:
         """The pipeline over one encoded query (`--log-level DEBUG` shows each stage's output)."""
@@ -69,6 +76,3 @@ class AnswerEngine:
         log.debug("compose: %s, %d citations, confidence %.3f",
                   "abstained" if answer.abstained else "answered", len(answer.citations), answer.confidence)
         return answer
-
-    def _query(self, question: str, text: str, frame: TimeFrame, filters: Filters, mode: Mode) -> Query:
-        return Query(question, text, self.embedder.encode_query(text), frame, filters, Mode(mode))

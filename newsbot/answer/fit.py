@@ -10,7 +10,6 @@ keyword weight too by default, since SQuAD rewards copied words that paraphrased
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import itertools
 import json
 import pickle
@@ -22,13 +21,9 @@ import numpy as np
 
 from newsbot.answer.answer_type import expected_type
 from newsbot.answer.config import TUNED, load_config
-from newsbot.answer.query import Query
 from newsbot.answer.select import sentence_features
-from newsbot.answer.timeframe import time_frame
-from newsbot.index.search import Mode
-from newsbot.index.store import Filters
 
-WEIGHTS = ("similarity", "keywords", "rank", "answer_type")
+WEIGHTS = ("similarity", "keywords", "rank", "recency", "answer_type")
 FITTED = ("rank", "answer_type")
 GRID = {
     "keywords": (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.8),
@@ -56,15 +51,13 @@ def collect(data: Path, index: Path) -> list[Question]:
     with Newsbot.open(Settings(index_dir=index)) as app:
         engine = app.engine
         for item in questions:
-            frame = time_frame(item.question, item.ref_date or dt.date.today())
-            filters = Filters(since=frame.since, until=frame.until)
-            query = Query(item.question, item.question, engine.embedder.encode_query(item.question),
-                          frame, filters, Mode.HYBRID)
+            query = engine.query(item.question, item.ref_date)
             passages = engine.rerank.run(query, engine.retrieve.run(query))
             if not passages or passages[0].score < engine.config.composition.abstain_below:
                 continue
             read = passages[: engine.config.sentences.passages_read]
-            rows = [((s.similarity, s.terms, f.rank, float(bool(f.candidates))), contains_answer(s.text, item.answers))
+            rows = [((s.similarity, s.terms, f.rank, f.recency, float(bool(f.candidates))),
+                     contains_answer(s.text, item.answers))
                     for s, f in sentence_features(query, read, expected_type(item.question))]
             if rows:
                 collected.append(Question(np.array([r for r, _ in rows]), np.array([h for _, h in rows])))

@@ -135,11 +135,11 @@ def cmd_index_add(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_index_remove(args: argparse.Namespace, settings: Settings) -> int:
     if not args.ids and not args.source:
         raise CliError("give article ids or --source PATH")
-    from newsbot.index.store import Store
+    from newsbot.app import Newsbot
 
     sources = (args.source, str(Path(args.source).expanduser().resolve())) if args.source else ()
-    with Store.open(settings.index_dir, writable=True) as store:
-        removed = store.remove(args.ids, sources=sources)
+    with Newsbot.open(settings, writable=True) as app:
+        removed = app.remove(args.ids, sources=sources)
     if not removed:
         raise CliError("no matching article in the index")
     for article_id in removed:

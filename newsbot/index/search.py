@@ -124,6 +124,12 @@ class Searcher:
     def close(self) -> None:
         self._keyword_threads.shutdown(wait=True)
 
+    def __enter__(self) -> Searcher:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
     def sentences(self, hits: Sequence[Hit]) -> list[list[SentenceVector]]:
         """The stored sentences of each hit's passage, in order, with their vectors."""
         stored = self.store.sentence_vectors([hit.key for hit in hits])

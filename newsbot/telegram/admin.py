@@ -91,8 +91,8 @@ class Admin:
         return self._index(list(load_bytes(data, label)))
 
     def _index(self, items: list) -> str:
-        """Index with a writer of its own, then the serving store refreshes; a failure leaves the
-        index as it was. Returns the summary for the admin."""
+        """Index through the façade (a writer of its own, then the serving store refreshes); a store
+        error such as another writer's lock comes before any write. Returns the summary for the admin."""
         try:
             report = self.newsbot.app.add(items)
         except StoreError as exc:

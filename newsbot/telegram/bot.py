@@ -148,8 +148,8 @@ def serve(settings: Settings, app: Newsbot, webhook_url: str | None = None, list
     app.embedder.encode(["warm up"])
     app.embedder.encode_query("warm up")
     newsbot = BotState(settings, app)
-    application = build_application(settings, newsbot)
     try:
+        application = build_application(settings, newsbot)
         if webhook_url:
             application.run_webhook(**webhook_options(webhook_url, listen, uuid.uuid4().hex))
         else:

@@ -198,9 +198,8 @@ def test_each_question_is_encoded_once_and_nothing_else(tmp_path, embedder):
                  "How many shops does the bakery chain have?"]
     counting = _CountingEmbedder(embedder)
     with Store.open(settings.index_dir) as store:
-        searcher = Searcher(store, counting, load_config().retrieval.fusion)
-        answers = [AnswerEngine(searcher).answer(q, today=dt.date(2024, 4, 1)) for q in questions]
-        searcher.close()
+        with Searcher(store, counting, load_config().retrieval.fusion) as searcher:
+            answers = [AnswerEngine(searcher).answer(q, today=dt.date(2024, 4, 1)) for q in questions]
     assert counting.encoded == questions
     assert not any(answer.abstained for answer in answers)
 

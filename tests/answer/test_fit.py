@@ -6,18 +6,19 @@ import numpy as np
 
 from newsbot.answer.fit import Question, precision, search
 
-START = {"similarity": 0.7, "keywords": 0.25, "rank": 0.15, "answer_type": 0.0}
+START = {"similarity": 0.7, "keywords": 0.25, "rank": 0.15, "recency": 0.1, "answer_type": 0.0}
 
 
-def _question(rows: list[tuple[float, float, float, float]], answer: int) -> Question:
+def _question(rows: list[tuple[float, float, float, float, float]], answer: int) -> Question:
     labels = np.zeros(len(rows), dtype=bool)
     labels[answer] = True
     return Question(np.array(rows), labels)
 
 
-# The answer sentence is a little less similar than a look-alike but holds the asked type.
-TYPED = _question([(0.80, 0.5, 1.0, 0.0), (0.72, 0.5, 1.0, 1.0)], answer=1)
-PLAIN = _question([(0.80, 0.5, 1.0, 0.0), (0.60, 0.5, 1.0, 0.0)], answer=0)
+# Rows: similarity, keywords, rank, recency, answer type. The answer sentence is a little less
+# similar than a look-alike but holds the asked type; the sentences are of one date (recency 0).
+TYPED = _question([(0.80, 0.5, 1.0, 0.0, 0.0), (0.72, 0.5, 1.0, 0.0, 1.0)], answer=1)
+PLAIN = _question([(0.80, 0.5, 1.0, 0.0, 0.0), (0.60, 0.5, 1.0, 0.0, 0.0)], answer=0)
 
 
 def test_precision_is_the_share_of_questions_answered_by_their_best_sentence() -> None:

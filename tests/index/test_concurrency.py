@@ -50,6 +50,7 @@ def test_a_reader_never_sees_half_an_article_during_an_ingest(built_index: Path,
                     assert len(reader.article_passages(hit.article.id)) == expected[hit.article.id]
         rounds += 1
     writer.join()
+    searcher.close()
     reader.close()
     assert not failures, failures
     assert rounds > 3 and seen_new
