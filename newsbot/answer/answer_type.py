@@ -88,13 +88,15 @@ _NUMBER_WORDS = ("two three four five six seven eight nine ten eleven twelve thi
                  "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
                  "hundred hundreds thousand thousands million millions billion billions trillion dozen dozens "
                  "half")
+# A sum after a currency sign, e.g. $1.2bn: an amount, and a number too.
+_MONEY = r"[$£€¥]\s?\d[\d,.]*(?:\s*(?:million|billion|trillion|thousand|[mbk]n?)\b)?"
 _NUMBER_RE = re.compile(
-    r"[$£€¥]\s?\d[\d,.]*(?:\s*(?:million|billion|trillion|thousand|[mbk]n?)\b)?"
-    r"|\b\d[\d,.]*(?:\s*(?:%|percent\b|per cent\b|million\b|billion\b|trillion\b|thousand\b))?"
+    _MONEY
+    + r"|\b\d[\d,.]*(?:\s*(?:%|percent\b|per cent\b|million\b|billion\b|trillion\b|thousand\b))?"
     rf"|\b(?:{'|'.join(_NUMBER_WORDS.split())})\b", re.IGNORECASE)
 _AMOUNT_RE = re.compile(
-    r"[$£€¥]\s?\d[\d,.]*(?:\s*(?:million|billion|trillion|thousand|[mbk]n?)\b)?"
-    r"|\b\d[\d,.]*\s*(?:(?:million|billion|trillion|thousand)\s+)?(?:dollars|pounds|euros|yen|rupees|francs)\b",
+    _MONEY
+    + r"|\b\d[\d,.]*\s*(?:(?:million|billion|trillion|thousand)\s+)?(?:dollars|pounds|euros|yen|rupees|francs)\b",
     re.IGNORECASE)
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|from|near|across|throughout|into|outside|inside|to)\s+$")
 _PLACE_SUFFIX = re.compile(

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from newsbot.answer.timeframe import TimeFrame
+from newsbot.index.store.types import ArticleRef
 from newsbot.index.search import Hit
 
 NOT_FOUND = "I couldn't find that in the articles."
@@ -87,8 +88,9 @@ def answer_record(answer: Answer) -> dict:
     }
 
 
-def cited_where(citation: Citation) -> str:
-    return citation.url or citation.source
+def cited_where(source: Citation | ArticleRef) -> str:
+    """Where a cited article can be found: its link, else its source or file."""
+    return source.url or source.source
 
 
 def grouped_sources(answer: Answer) -> list[tuple[list[int], Citation]]:

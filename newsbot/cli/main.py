@@ -170,6 +170,7 @@ def cmd_index_repair(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from newsbot.answer.types import cited_where, date_label
     from newsbot.app import Newsbot
     from newsbot.index.store import Filters
 
@@ -184,9 +185,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     if not hits:
         print("no matching passages")
     for hit in hits:
-        date = hit.article.date.isoformat() if hit.article.date else "undated"
-        print(f"[{hit.rank}] {hit.article.title} ({date})  score {hit.score:.4f}")
-        print(f"    {hit.article.url or hit.article.source}  chars {hit.passage.start}-{hit.passage.end}")
+        print(f"[{hit.rank}] {hit.article.title} ({date_label(hit.article.date)})  score {hit.score:.4f}")
+        print(f"    {cited_where(hit.article)}  chars {hit.passage.start}-{hit.passage.end}")
         print(textwrap.indent(textwrap.fill(hit.passage.text, 96), "    "))
         print()
     return EXIT_OK

@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsbot.answer.types import Answer
+from newsbot.answer.types import Answer, cited_where
 from newsbot.index.store import DB_FILE
 
 _SCHEMA = """
@@ -72,7 +72,7 @@ class QuestionLog:
 
     def voted(self, user_id: int | None, vote: int, answer: Answer) -> None:
         sources = [{"n": c.n, "article_id": c.article_id, "title": c.title,
-                    "date": c.date.isoformat() if c.date else None, "url": c.url or c.source,
+                    "date": c.date.isoformat() if c.date else None, "url": cited_where(c),
                     "sentence": c.sentence} for c in answer.citations]
         self._execute("INSERT INTO feedback (given_at, user_id, vote, question, answer, sources)"
                       " VALUES (?, ?, ?, ?, ?, ?)",
