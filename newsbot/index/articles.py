@@ -1,25 +1,31 @@
 """Read article files (seed text, Markdown/plain text, JSONL) into validated `Article`s.
 
 Every problem is reported per file (and per line for JSONL) as a `LoadProblem`; one bad file
-never stops the others from loading.
+never stops the others from loading, nor one bad line the lines after it. JSONL is read line by
+line, so a file of any size loads in bounded memory; size limits for uploads and fetched pages
+belong to the Telegram front end and `newsbot.web.fetch`, not to local files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from newsbot.index.sentences import split_sentences
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_TEXT_FILE_BYTES = 50 * 1024 * 1024
+MAX_LINE_BYTES = MAX_TEXT_FILE_BYTES
+BINARY_SNIFF_BYTES = 8192
 MAX_TITLE_CHARS = 200
 
 _SEED_DATE = re.compile(r"^\s*date\s+([0-9][0-9./-]*)(?:\s+|$)")
@@ -119,7 +125,7 @@ def _first_sentence(body: str) -> str:
 
 
 def _decode(data: bytes) -> str:
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
         raise ArticleError("binary file (contains NUL bytes), not text")
     try:
         return data.decode("utf-8-sig")
@@ -144,12 +150,40 @@ def parse_text_file(raw: str, path: str) -> Article:
     return make_article(raw, path=path, title=title)
 
 
-def parse_jsonl(raw: str, path: str) -> Iterator[Article | LoadProblem]:
-    """One article per JSON line; only `text` is required. Bad lines are reported by number."""
-    if not raw.strip():
-        yield LoadProblem(path, "no text")
-    for lineno, line in enumerate(raw.splitlines(), start=1):
+def read_jsonl(stream: BinaryIO, path: str, on_read: Callable[[int], None] | None = None) -> Iterator[Article | LoadProblem]:
+    """One article per JSON line of a binary stream, read a line at a time; only `text` is required.
+    Bad lines (broken JSON, not UTF-8, NUL bytes, over `MAX_LINE_BYTES`, no text) are reported by
+    number and the next lines still load. A NUL byte in the first 8 KB means the whole file is
+    binary, as for text files. `on_read` is told the size of each line read."""
+    if b"\x00" in stream.read(BINARY_SNIFF_BYTES):
+        yield LoadProblem(path, "binary file (contains NUL bytes), not text")
+        return
+    stream.seek(0)
+    blank = True
+    lineno = 0
+    while data := stream.readline(MAX_LINE_BYTES + 1):
+        lineno += 1
+        if len(data) > MAX_LINE_BYTES and not data.endswith(b"\n"):
+            size = len(data) + _skip_line(stream)
+            if on_read:
+                on_read(size)
+            blank = False
+            yield LoadProblem(path, f"line too long ({size:,} bytes; at most {MAX_LINE_BYTES:,} a line)", lineno)
+            continue
+        if on_read:
+            on_read(len(data))
+        try:
+            line = data.decode("utf-8-sig" if lineno == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            blank = False
+            yield LoadProblem(path, f"not UTF-8 text (undecodable byte at column {exc.start + 1}); "
+                                    "convert it to UTF-8", lineno)
+            continue
         if not line.strip():
+            continue
+        blank = False
+        if "\x00" in line:
+            yield LoadProblem(path, "contains NUL bytes (binary data), not text", lineno)
             continue
         try:
             record = json.loads(line)
@@ -160,6 +194,18 @@ def parse_jsonl(raw: str, path: str) -> Iterator[Article | LoadProblem]:
             yield _article_from_record(record, path)
         except ArticleError as exc:
             yield LoadProblem(path, str(exc), lineno)
+    if blank:
+        yield LoadProblem(path, "no text")
+
+
+def _skip_line(stream: BinaryIO) -> int:
+    """Read past the rest of an overlong line, a bounded piece at a time; the bytes skipped."""
+    skipped = 0
+    while piece := stream.readline(1024 * 1024):
+        skipped += len(piece)
+        if piece.endswith(b"\n"):
+            break
+    return skipped
 
 
 def _article_from_record(record: object, path: str) -> Article:
@@ -185,30 +231,41 @@ def _article_from_record(record: object, path: str) -> Article:
     )
 
 
-def load_file(path: Path) -> Iterator[Article | LoadProblem]:
-    """Articles in one file, or the problems that kept them out."""
+def load_file(path: Path, on_read: Callable[[int], None] | None = None) -> Iterator[Article | LoadProblem]:
+    """Articles in one file, or the problems that kept them out. JSONL streams (any size); a text
+    file is one article and is read whole, so one over `MAX_TEXT_FILE_BYTES` (50 MB, some fifty
+    books) is reported rather than indexed: it is far more likely a log, a dump or a JSONL file
+    with the wrong suffix than a news article. `on_read` is told the bytes consumed as they are."""
     name = str(path)
     try:
+        if path.suffix.lower() in JSONL_SUFFIXES:
+            with path.open("rb") as stream:
+                yield from read_jsonl(stream, name, on_read)
+            return
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            yield LoadProblem(name, f"file too large ({size:,} bytes; limit {MAX_FILE_BYTES:,})")
+        if size > MAX_TEXT_FILE_BYTES:
+            yield LoadProblem(name, f"text file too large to be one article ({size:,} bytes; at most "
+                                    f"{MAX_TEXT_FILE_BYTES:,}): split it, or make it JSONL with one article a line")
             return
         data = path.read_bytes()
     except OSError as exc:
         yield LoadProblem(name, f"cannot read: {exc.strerror or exc}")
         return
+    if on_read:
+        on_read(len(data))
     yield from load_bytes(data, name)
 
 
 def load_bytes(data: bytes, name: str) -> Iterator[Article | LoadProblem]:
-    """Articles in the bytes of one file; `name` (its suffix picks the format) is their path."""
+    """Articles in the bytes of one file (an upload); `name` (its suffix picks the format) is their
+    path. The caller bounds the size."""
+    if Path(name).suffix.lower() in JSONL_SUFFIXES:
+        yield from read_jsonl(io.BytesIO(data), name)
+        return
     try:
         raw = _decode(data)
     except ArticleError as exc:
         yield LoadProblem(name, str(exc))
-        return
-    if Path(name).suffix.lower() in JSONL_SUFFIXES:
-        yield from parse_jsonl(raw, name)
         return
     try:
         yield parse_text_file(raw, name)
@@ -235,10 +292,23 @@ def _is_article_file(path: Path) -> bool:
     return path.suffix.lower() in TEXT_SUFFIXES | JSONL_SUFFIXES
 
 
-def load_paths(paths: Iterable[Path]) -> Iterator[Article | LoadProblem]:
-    """Every article under the given files and folders, with a problem for each one that failed."""
+def input_bytes(paths: Iterable[Path]) -> int:
+    """The total size of the article files under the given paths: what `load_paths` will read."""
+    total = 0
+    for item in iter_files(paths):
+        if isinstance(item, Path):
+            try:
+                total += item.stat().st_size
+            except OSError:
+                pass
+    return total
+
+
+def load_paths(paths: Iterable[Path], on_read: Callable[[int], None] | None = None) -> Iterator[Article | LoadProblem]:
+    """Every article under the given files and folders, file by file (a file's items come together),
+    with a problem for each file or line that failed. `on_read` is told the bytes consumed."""
     for item in iter_files(paths):
         if isinstance(item, LoadProblem):
             yield item
         else:
-            yield from load_file(item)
+            yield from load_file(item, on_read)
