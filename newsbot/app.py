@@ -12,6 +12,7 @@ from newsbot.answer.types import Answer, Turn
 from newsbot.index.articles import Article, LoadProblem
 from newsbot.index.embedding import DEFAULT_MODEL, Embedder, canonical_model_name
 from newsbot.index.ingest import IngestReport, ingest
+from newsbot.index.progress import Progress
 from newsbot.index.search import Hit, Mode, Searcher
 from newsbot.index.store import Filters, Stats, Store, index_exists
 from newsbot.settings import Settings
@@ -56,9 +57,9 @@ class Newsbot:
         """The `k` best passages for `query`."""
         return self.searcher.search(query, k=k, mode=mode, filters=filters)
 
-    def add(self, items: Iterable[Article | LoadProblem], progress: bool = False) -> IngestReport:
-        """Index articles, a transaction per step of `commit_passages` (a failure keeps the steps
-        already committed). A read-only Newsbot (the bot serving questions) opens a writer of its own
+    def add(self, items: Iterable[Article | LoadProblem], progress: bool | Progress = False) -> IngestReport:
+        """Index articles (a stream of any length), a transaction per step of `commit_passages` (a
+        failure keeps the steps already committed); `progress` as for `ingest`. A read-only Newsbot (the bot serving questions) opens a writer of its own
         for the run, then picks up what it committed, failed or not."""
         if self.store.writable:
             return ingest(self.store, self.embedder, items, self.settings.chunking(), progress=progress,

@@ -51,7 +51,8 @@ def _add_index_commands(commands, common: argparse.ArgumentParser) -> None:
     add.add_argument("--paragraph-words", type=_positive,
                      help="a passage this long ends with its paragraph (env NEWSBOT_PARAGRAPH_WORDS)")
     add.add_argument("--batch-size", type=_positive, help="embedding batch size (env NEWSBOT_BATCH_SIZE)")
-    add.add_argument("--quiet", action="store_true", help="no progress bar")
+    add.add_argument("--quiet", action="store_true",
+                     help="no progress (else a bar on a terminal, a line a minute in a log, and a summary)")
     remove = index_commands.add_parser("remove", parents=[common], help="remove articles by id or source")
     remove.add_argument("ids", nargs="*", metavar="ID")
     remove.add_argument("--source", help="remove every article from this source or file path")
@@ -119,10 +120,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def cmd_index_add(args: argparse.Namespace, settings: Settings) -> int:
     from newsbot.app import Newsbot
-    from newsbot.index.articles import load_paths
+    from newsbot.index.articles import input_bytes, load_paths
+    from newsbot.index.progress import Progress
 
     with Newsbot.open(settings, create=True) as app:
-        report = app.add(load_paths(args.paths), progress=not args.quiet and sys.stderr.isatty())
+        if args.quiet:
+            report = app.add(load_paths(args.paths))
+        else:
+            progress = Progress(input_bytes(args.paths))
+            report = app.add(load_paths(args.paths, on_read=progress.read), progress=progress)
         stats = app.stats()
     for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)

@@ -1,24 +1,26 @@
-"""Add articles to an index: skip what is already there, chunk, embed passages and their sentences
-in batches, commit in steps."""
+"""Add articles to an index: read them as a stream, skip what is already there, chunk, embed
+passages and their sentences in batches, commit in steps."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from queue import Empty, Queue
 
 import numpy as np
-from tqdm import tqdm
 
 from newsbot.index.articles import Article, LoadProblem
 from newsbot.index.chunking import ChunkingConfig, Passage, chunk_article
 from newsbot.index.embedding import Embedder
+from newsbot.index.progress import Progress, as_progress
 from newsbot.index.sentences import Sentence, split_sentences
 from newsbot.index.store import PassageStore, SentenceVector
 
 COMMIT_PASSAGES = 512
+GROUP_ARTICLES = 1000
+GROUP_CHARS = 16_000_000
 
 
 @dataclass
@@ -33,40 +35,67 @@ class IngestReport:
     seconds: float = 0.0
 
 
-def plan(store: PassageStore, items: Iterable[Article | LoadProblem], report: IngestReport) -> list[tuple[Article, list[str]]]:
+def plan(store: PassageStore, items: Iterable[Article | LoadProblem], report: IngestReport,
+         group: int = GROUP_ARTICLES, on_group: Callable[[], None] | None = None) -> Iterator[tuple[Article, list[str]]]:
     """The articles to index, each with the ids of the articles it replaces (same id, or the same
-    one-article file with other content), dropping exact duplicates of indexed or earlier articles."""
-    articles: list[Article] = []
+    one-article file with other content), dropping exact duplicates of indexed or earlier articles.
+    Streams: the index is asked about `group` articles at a time and only the hashes and ids seen
+    stay in memory, so an already-indexed article is skipped before it is chunked or encoded.
+    A file's items must come together (as `load_paths` yields them). `on_group` runs after each group."""
+    seen_hashes: set[str] = set()
+    seen_ids: set[str] = set()
+    for batch in _groups(_one_article_files(items, report), group):
+        known = store.known_hashes({a.content_hash for a, _ in batch})
+        existing = store.existing_ids({a.id for a, _ in batch})
+        by_path = store.ids_by_path({a.path for a, alone in batch if alone})
+        for article, _ in batch:
+            if article.content_hash in known or article.content_hash in seen_hashes:
+                report.duplicates += 1
+                continue
+            if article.id in seen_ids:
+                report.problems.append(LoadProblem(article.path, f"article id {article.id!r} given twice; kept the first"))
+                continue
+            seen_hashes.add(article.content_hash)
+            seen_ids.add(article.id)
+            replaced = {article.id} & existing | set(by_path.get(article.path, ()))
+            yield article, sorted(replaced)
+        if on_group:
+            on_group()
+
+
+def _one_article_files(items: Iterable[Article | LoadProblem], report: IngestReport) -> Iterator[tuple[Article, bool]]:
+    """Each article, with whether it is the only one its file gave; problems go to `report`. A file's
+    items come together, so only a file's first article waits, until its second or the next file's."""
+    first: Article | None = None
+    path: str | None = None
     for item in items:
         if isinstance(item, LoadProblem):
             report.problems.append(item)
+        elif item.path != path:
+            if first is not None:
+                yield first, True
+            first, path = item, item.path
         else:
-            articles.append(item)
-    known = store.known_hashes(a.content_hash for a in articles)
-    existing = store.existing_ids(a.id for a in articles)
-    by_path = store.ids_by_path(_paths_with_one_article(articles))
-    todo: list[tuple[Article, list[str]]] = []
-    seen_hashes: set[str] = set()
-    seen_ids: set[str] = set()
-    for article in articles:
-        if article.content_hash in known or article.content_hash in seen_hashes:
-            report.duplicates += 1
-            continue
-        if article.id in seen_ids:
-            report.problems.append(LoadProblem(article.path, f"article id {article.id!r} given twice; kept the first"))
-            continue
-        seen_hashes.add(article.content_hash)
-        seen_ids.add(article.id)
-        replaced = {article.id} & existing | set(by_path.get(article.path, ()))
-        todo.append((article, sorted(replaced)))
-    return todo
+            if first is not None:
+                yield first, False
+                first = None
+            yield item, False
+    if first is not None:
+        yield first, True
 
 
-def _paths_with_one_article(articles: list[Article]) -> list[str]:
-    counts: dict[str, int] = {}
-    for article in articles:
-        counts[article.path] = counts.get(article.path, 0) + 1
-    return [path for path, count in counts.items() if count == 1]
+def _groups(pairs: Iterator[tuple[Article, bool]], size: int) -> Iterator[list[tuple[Article, bool]]]:
+    """`pairs` in lists of `size` articles, or fewer holding `GROUP_CHARS` of text."""
+    batch: list[tuple[Article, bool]] = []
+    chars = 0
+    for pair in pairs:
+        batch.append(pair)
+        chars += len(pair[0].text)
+        if len(batch) >= size or chars >= GROUP_CHARS:
+            yield batch
+            batch, chars = [], 0
+    if batch:
+        yield batch
 
 
 def ingest(
@@ -74,22 +103,38 @@ def ingest(
     embedder: Embedder,
     items: Iterable[Article | LoadProblem],
     chunking: ChunkingConfig = ChunkingConfig(),
-    progress: bool = False,
+    progress: bool | Progress | None = False,
     commit_every: int = COMMIT_PASSAGES,
+    *,
+    group: int = GROUP_ARTICLES,
 ) -> IngestReport:
-    """Index new and changed articles. Each step of about `commit_every` passages is one
-    transaction, so a failure or kill loses at most the step under way, never indexed data.
-    Chunking and sentence splitting run in a thread ahead of the encoder, so the model never waits
-    for them. Sentence vectors are stored so that answering only has to encode the question."""
+    """Index new and changed articles. `items` is read as a stream, `group` articles at a time, so
+    an input of any size takes bounded memory, and a rerun after a failure or kill skips what was
+    indexed by content hash and goes on from there. Each step of about `commit_every` passages is
+    one transaction, so a failure or kill loses at most the steps under way, never indexed data.
+    Reading, planning, chunking and sentence splitting run in a thread ahead of the encoder, so the
+    model never waits for them. Sentence vectors are stored so that answering only has to encode
+    the question. `progress`: a `Progress` (see `newsbot.index.progress`), True for a default one,
+    or False; it is finished here."""
     started = time.perf_counter()
     report = IngestReport()
-    todo = plan(store, items, report)
-    with tqdm(total=len(todo), unit="article", desc="indexing", disable=not progress, leave=False) as bar:
+    shown = as_progress(progress)
+    update = (lambda: shown.update(report)) if shown else None
+    try:
+        todo = plan(store, items, report, group, on_group=update)
         for step in _prefetched(_steps(todo, chunking, commit_every)):
             _commit(store, embedder, step, report)
-            bar.update(len(step))
-    store.flush()
+            if update:
+                update()
+        store.flush()
+    except BaseException:
+        report.seconds = time.perf_counter() - started
+        if shown:
+            shown.finish(report, stopped=True)
+        raise
     report.seconds = time.perf_counter() - started
+    if shown:
+        shown.finish(report)
     return report
 
 
@@ -104,7 +149,7 @@ class _Chunked:
 Step = list[_Chunked]
 
 
-def _steps(todo: list[tuple[Article, list[str]]], chunking: ChunkingConfig, commit_every: int) -> Iterator[Step]:
+def _steps(todo: Iterable[tuple[Article, list[str]]], chunking: ChunkingConfig, commit_every: int) -> Iterator[Step]:
     """Chunked articles in groups of at least `commit_every` passages (the last may be smaller)."""
     step: Step = []
     waiting = 0

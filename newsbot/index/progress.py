@@ -1,0 +1,125 @@
+"""How far an ingest run has got, for people: a live bar on a terminal, a plain line every minute in
+a log, and a one-line summary at the end.
+
+With streaming input the number of articles is unknown until the end, so the share done and the
+time left come from the input bytes read out of the total size of the given files.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
+
+from tqdm import tqdm
+
+if TYPE_CHECKING:
+    from newsbot.index.ingest import IngestReport
+
+LINE_EVERY = 60.0
+
+
+class Progress:
+    """Progress of one ingest run. `read` is told the input bytes consumed (pass it to
+    `load_paths(..., on_read=)`), `update` the run's counts so far, `finish` the end. `live`
+    (default: whether `stream` is a terminal) picks the bar; otherwise a line is written at the
+    first `update` after each `every` seconds. Updates may come from more than one thread."""
+
+    def __init__(self, total_bytes: int | None = None, *, live: bool | None = None, every: float = LINE_EVERY,
+                 stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.total_bytes = total_bytes or None
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty() if live is None else live
+        self.every = every
+        self.clock = clock
+        self.bytes_read = 0
+        self._started = self._last = clock()
+        self._read_at_last = 0
+        self._lock = threading.Lock()
+        self._bar = None
+        if self.live:
+            by_bytes = self.total_bytes is not None
+            self._bar = tqdm(total=self.total_bytes, unit="B" if by_bytes else " articles", unit_scale=by_bytes,
+                             unit_divisor=1024, desc="indexing", leave=False, file=self.stream, dynamic_ncols=True)
+
+    def read(self, nbytes: int) -> None:
+        """`nbytes` more of the input were read."""
+        self.bytes_read += nbytes
+
+    def update(self, report: IngestReport) -> None:
+        """Show the counts in `report` (the bar at once, a line when `every` seconds have passed)."""
+        with self._lock:
+            now = self.clock()
+            if self._bar is not None:
+                done = self.bytes_read if self.total_bytes else report.added + report.updated
+                self._bar.set_postfix_str(self._counts(report, now), refresh=False)
+                self._bar.update(done - self._bar.n)
+            elif now - self._last >= self.every:
+                self._write(self._line(report, now))
+                self._last, self._read_at_last = now, self.bytes_read
+
+    def finish(self, report: IngestReport, stopped: bool = False) -> None:
+        """Close the bar and write the summary: what was done, or how far a failed run got."""
+        with self._lock:
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
+            seconds = report.seconds or self.clock() - self._started
+            rate = report.passages / seconds if seconds > 0 else 0.0
+            outcome = "stopped" if stopped else "done"
+            tail = "; what was committed stays: run it again to continue" if stopped else ""
+            self._write(f"newsbot: {outcome}: {report.added:,} added, {report.updated:,} updated, "
+                        f"{report.duplicates:,} duplicates, {len(report.problems):,} problems; "
+                        f"{report.passages:,} passages in {seconds:.1f} s ({rate:,.0f} passages/s){tail}")
+
+    def _counts(self, report: IngestReport, now: float) -> str:
+        elapsed = max(now - self._started, 1e-9)
+        articles = report.added + report.updated
+        parts = [f"{articles:,} articles ({articles / elapsed:,.1f}/s)",
+                 f"{report.passages:,} passages ({report.passages / elapsed:,.0f}/s)"]
+        if report.duplicates:
+            parts.append(f"{report.duplicates:,} duplicates")
+        if report.problems:
+            parts.append(f"{len(report.problems):,} problems")
+        return ", ".join(parts)
+
+    def _line(self, report: IngestReport, now: float) -> str:
+        """The counts, and with a known input size the share read and the time left at the pace of
+        the last interval (a rerun skips what is indexed fast, so the pace from the start would lie)."""
+        parts = [self._counts(report, now)]
+        if self.total_bytes:
+            parts.append(f"{min(self.bytes_read / self.total_bytes, 1.0):.0%} of {_size(self.total_bytes)} read")
+            pace = (self.bytes_read - self._read_at_last) / max(now - self._last, 1e-9)
+            if pace > 0 and self.bytes_read < self.total_bytes:
+                parts.append(f"about {_duration((self.total_bytes - self.bytes_read) / pace)} left")
+        return "newsbot: " + ", ".join(parts)
+
+    def _write(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
+
+
+def _size(nbytes: int) -> str:
+    if nbytes >= 1e9:
+        return f"{nbytes / 1e9:,.1f} GB"
+    for unit, scale in (("MB", 1e6), ("KB", 1e3)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:,.0f} {unit}"
+    return f"{nbytes} bytes"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def as_progress(progress: bool | Progress | None) -> Progress | None:
+    """What `ingest(progress=)` accepts: a `Progress`, True for one with no known input size, or
+    False/None for none."""
+    if progress is True:
+        return Progress()
+    return progress or None
