@@ -1,11 +1,16 @@
-"""Loading articles from each format, and every kind of bad input reported per file."""
+"""Loading articles from each format, every kind of bad input reported per file (and per JSONL line),
+and JSONL of any size streamed."""
 
 from __future__ import annotations
 
 import datetime as dt
+import tracemalloc
 from pathlib import Path
 
-from newsbot.index.articles import Article, LoadProblem, load_paths
+from archive import OLD_LIMIT, write_archive
+
+from newsbot.index import articles
+from newsbot.index.articles import Article, LoadProblem, input_bytes, load_paths
 
 
 def load(*paths: Path) -> tuple[list[Article], list[LoadProblem]]:
@@ -93,3 +98,51 @@ def test_control_characters_are_dropped(tmp_path: Path) -> None:
     (tmp_path / "ctl.txt").write_text("Bell\x07 and escape\x1b removed.\r\nSecond line.", encoding="utf-8")
     [article], _ = load(tmp_path)
     assert article.text == "Bell and escape removed. Second line."
+
+
+def test_a_jsonl_over_the_old_limit_streams_in_bounded_memory(tmp_path: Path) -> None:
+    archive = write_archive(tmp_path / "archive.jsonl")
+    size = archive.path.stat().st_size
+    assert size > OLD_LIMIT
+    read: list[int] = []
+    ids, problems = [], {}
+    tracemalloc.start()
+    try:
+        for item in load_paths([archive.path], on_read=read.append):
+            if isinstance(item, Article):
+                ids.append(item.id)
+            else:
+                problems[item.line] = item.message
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < size / 10, f"peak {peak:,} bytes while reading {size:,}"
+    assert sum(read) == size == input_bytes([tmp_path])
+    assert [i for i in ids if i.startswith("archive-")] == archive.good_ids
+    assert len(ids) == len(archive.good_ids) + archive.copies
+    assert problems.keys() == archive.problems.keys()
+    assert all(expected in problems[line] for line, expected in archive.problems.items())
+
+
+def test_bad_jsonl_lines_are_reported_by_number_and_the_lines_after_them_load(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(articles, "MAX_LINE_BYTES", 1000)
+    path = tmp_path / "mixed.jsonl"
+    padding = [b'{"text": "Padding line %d. ' % n + b"x" * 900 + b'"}' for n in range(2, 12)]
+    path.write_bytes(b"\r\n".join([b'\xef\xbb\xbf{"text": "First line, after a byte order mark."}', *padding,
+                                    b'{"text": "Caf\xe9."}', b'{"text": "nul\x00"}', b'{"text": "' + b"long " * 400 + b'"}',
+                                    b"", b'{"text": "The last line loads."}']))
+    assert path.read_bytes().index(b"\x00") > articles.BINARY_SNIFF_BYTES
+    loaded, problems = load(path)
+    assert loaded[0].text == "First line, after a byte order mark." and loaded[-1].text == "The last line loads."
+    assert len(loaded) == 12
+    assert {(p.line, p.message.split(" (")[0]) for p in problems} == {
+        (12, "not UTF-8 text"), (13, "contains NUL bytes"), (14, "line too long")}
+
+
+def test_a_text_file_too_large_to_be_one_article_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "ok.md").write_text("# Short\n\nA short article.", encoding="utf-8")
+    with (tmp_path / "dump.txt").open("wb") as dump:
+        dump.truncate(articles.MAX_TEXT_FILE_BYTES + 1)
+    loaded, [problem] = load(tmp_path)
+    assert [a.title for a in loaded] == ["Short"]
+    assert Path(problem.path).name == "dump.txt" and "too large to be one article" in problem.message
