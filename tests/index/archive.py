@@ -27,6 +27,7 @@ def fixture_sentences() -> list[str]:
 @dataclass
 class Archive:
     path: Path
+    digest: str = ""
     good_ids: list[str] = field(default_factory=list)
     copies: int = 0
     problems: dict[int, str] = field(default_factory=dict)
@@ -44,7 +45,7 @@ def write_archive(path: Path, size: int = OLD_LIMIT + 1024 * 1024) -> Archive:
     digest = "\n\n".join(paragraphs)
     copy = json.dumps({"title": "Archive digest", "text": digest}).encode()
     no_text = json.dumps({"title": "No text here", "body": digest}).encode()
-    archive = Archive(path)
+    archive = Archive(path, digest)
     written, bad = 0, 0
 
     def good(n: int) -> bytes:
