@@ -44,7 +44,7 @@ def test_add_stats_search_remove(capsys, tmp_path: Path, articles_dir: Path, emb
     assert json.loads(out)["articles"] == 4
 
 
-def test_problems_are_listed_and_the_good_files_indexed(capsys, tmp_path: Path) -> None:
+def test_problems_are_listed_the_good_files_indexed_and_progress_summed_up_unless_quiet(capsys, tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "ok.txt").write_text(" date 2020-02-02 Fine article. Indexed.", encoding="utf-8")
     (tmp_path / "in" / "bad.txt").write_text(" date 2020-02-31 Not a real day.", encoding="utf-8")
@@ -52,6 +52,11 @@ def test_problems_are_listed_and_the_good_files_indexed(capsys, tmp_path: Path) 
     assert code == EXIT_PROBLEMS
     assert "added: 1" in out and "problems: 1" in out
     assert "bad.txt" in err and "malformed date" in err and "Traceback" not in err
+    assert "\nnewsbot: done: 1 added, 0 updated, 0 duplicates, 1 problems; " in "\n" + err
+
+    code, out, err = run(capsys, "index", "add", str(tmp_path / "in"), "--index", str(tmp_path / "idx"), "--quiet")
+    assert code == EXIT_PROBLEMS and "duplicates: 1" in out
+    assert "malformed date" in err and "newsbot: done" not in err
 
 
 @pytest.mark.parametrize("argv,message", [
