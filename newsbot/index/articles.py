@@ -150,7 +150,8 @@ def parse_text_file(raw: str, path: str) -> Article:
     return make_article(raw, path=path, title=title)
 
 
-def read_jsonl(stream: BinaryIO, path: str, on_read: Callable[[int], None] | None = None) -> Iterator[Article | LoadProblem]:
+def read_jsonl(stream: BinaryIO, path: str,
+               on_read: Callable[[int], None] | None = None) -> Iterator[Article | LoadProblem]:
     """One article per JSON line of a binary stream, read a line at a time; only `text` is required.
     Bad lines (broken JSON, not UTF-8, NUL bytes, over `MAX_LINE_BYTES`, no text) are reported by
     number and the next lines still load. A NUL byte in the first 8 KB means the whole file is

@@ -112,8 +112,8 @@ def ingest(
     an input of any size takes bounded memory, and a rerun after a failure or kill skips what was
     indexed by content hash and goes on from there. Each step of about `commit_every` passages is
     one transaction, so a failure or kill loses at most the steps under way, never indexed data.
-    Reading, planning, chunking and sentence splitting run in a thread ahead of the encoder, so the
-    model never waits for them. Sentence vectors are stored so that answering only has to encode
+    Reading, planning (the store's lookups included), chunking and sentence splitting run in a
+    thread ahead of the encoder, so the model never waits for them. Sentence vectors are stored so that answering only has to encode
     the question. `progress`: a `Progress` (see `newsbot.index.progress`), True for a default one,
     or False; it is finished here."""
     started = time.perf_counter()

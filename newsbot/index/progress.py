@@ -69,7 +69,7 @@ class Progress:
             seconds = report.seconds or self.clock() - self._started
             rate = report.passages / seconds if seconds > 0 else 0.0
             outcome = "stopped" if stopped else "done"
-            tail = "; what was committed stays: run it again to continue" if stopped else ""
+            tail = "; run it again to continue" if stopped else ""
             self._write(f"newsbot: {outcome}: {report.added:,} added, {report.updated:,} updated, "
                         f"{report.duplicates:,} duplicates, {len(report.problems):,} problems; "
                         f"{report.passages:,} passages in {seconds:.1f} s ({rate:,.0f} passages/s){tail}")
