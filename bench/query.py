@@ -34,6 +34,7 @@ import numpy as np
 from common import machine_facts, positive_int, report, run_in_workdir, say
 
 from newsbot.answer.engine import AnswerEngine
+from newsbot.answer.query import QuestionError, validate_question
 from newsbot.index.articles import make_article
 from newsbot.index.chunking import Passage
 from newsbot.index.embedding import Embedder
@@ -118,6 +119,15 @@ def question_of(text: str) -> str:
     return " ".join((sentences[0].text if sentences else text).split()[:12])
 
 
+def refusal(question: str) -> str | None:
+    """Why the engine refuses `question` (a passage opening with a dash line has no words), or None."""
+    try:
+        validate_question(question)
+    except QuestionError as exc:
+        return str(exc)
+    return None
+
+
 def latencies(directory: Path, meta: IndexMeta, questions: list[str]) -> dict[str, np.ndarray]:
     out = {}
     with Store.open(directory) as store:
@@ -177,7 +187,10 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> None:
     say(f"{len(rows):,} source passages from {args.source}")
     rng = np.random.default_rng(0)
     picked = random.Random(0).sample(range(len(rows)), min(args.questions, len(rows)))
-    questions = list(dict.fromkeys(question_of(rows[i].text) for i in picked))
+    sampled = list(dict.fromkeys(question_of(rows[i].text) for i in picked))
+    questions = [q for q in sampled if refusal(q) is None]
+    if not questions:
+        raise SystemExit("every sampled question is one the engine refuses; choose another --source")
     query_vectors = Embedder(meta.model, cache_dir=CACHE_DIR).encode_queries(questions)
     table = []
     for size in [int(s) for s in args.sizes.split(",")]:
@@ -193,7 +206,9 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> None:
         table += recall_rows(size, directory, built_s, data, query_vectors)
         shutil.rmtree(directory, ignore_errors=True)
     facts = machine_facts() + [("source", f"{args.source}: {len(rows):,} passages, model {meta.model}, "
-                                          f"backend {meta.backend}")]
+                                          f"backend {meta.backend}"),
+                               ("questions", f"{len(questions)} sampled ({len(sampled) - len(questions)} skipped: "
+                                             "the engine refuses them)")]
     report(facts, ("passages", "measure", "a", "b", "c", "note"), table, args.json)
 
 

@@ -63,11 +63,12 @@ class Newsbot:
         for the run, then picks up what it committed, failed or not."""
         if self.store.writable:
             return ingest(self.store, self.embedder, items, self.settings.chunking(), progress=progress,
-                          commit_every=self.settings.commit_passages)
+                          commit_every=self.settings.commit_passages, sentence_vectors=self.settings.sentence_vectors)
         try:
             with Store.open(self.settings.index_dir, writable=True) as writer:
                 return ingest(writer, self.embedder, items, self.settings.chunking(), progress=progress,
-                              commit_every=self.settings.commit_passages)
+                              commit_every=self.settings.commit_passages,
+                              sentence_vectors=self.settings.sentence_vectors)
         finally:
             self.store.refresh()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from newsbot.index.backends import AUTO, BACKENDS
 from newsbot.index.chunking import ChunkingConfig
 from newsbot.index.embedding import BATCH_SIZE
-from newsbot.index.ingest import COMMIT_PASSAGES
+from newsbot.index.ingest import COMMIT_PASSAGES, POOLED, SENTENCE_VECTORS
 
 ENV_PREFIX = "NEWSBOT_"
 POSITIVE = ("batch_size", "commit_passages", "history_turns", "questions_per_minute", "answer_threads", "concurrent_updates",
@@ -39,6 +39,7 @@ class Settings:
     paragraph_words: int = ChunkingConfig.paragraph_words
     batch_size: int = BATCH_SIZE
     commit_passages: int = COMMIT_PASSAGES
+    sentence_vectors: str = POOLED
     log_level: str = "WARNING"
     telegram_bot_token: str | None = field(default=None, repr=False)
     telegram_api_url: str = "https://api.telegram.org/bot"
@@ -72,6 +73,9 @@ class Settings:
         if settings.backend not in (AUTO, *BACKENDS):
             raise SettingsError(f"{ENV_PREFIX}BACKEND must be one of {', '.join((AUTO, *BACKENDS))}, "
                                 f"not {settings.backend!r}")
+        if settings.sentence_vectors not in SENTENCE_VECTORS:
+            raise SettingsError(f"{ENV_PREFIX}SENTENCE_VECTORS must be one of {', '.join(SENTENCE_VECTORS)}, "
+                                f"not {settings.sentence_vectors!r}")
         return settings
 
     def with_(self, **changes: object) -> Settings:

@@ -34,12 +34,28 @@ class BackendError(RuntimeError):
     """A backend cannot run here (missing package, unsupported model or CPU)."""
 
 
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """Unit vectors of texts and of character spans inside them, from one forward pass per text:
+    `spans[i][j]` mean-pools the tokens of span j of text i. `covered[i][j]` is False for a span
+    the model's token window cut off, whose row is zeros."""
+
+    texts: np.ndarray
+    spans: list[np.ndarray]
+    covered: list[np.ndarray]
+
+
 class Runner(Protocol):
     """A loaded model on one backend."""
 
     backend: str
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray: ...
+
+    def encode_spans(self, texts: list[str], spans: list[list[Span]], batch_size: int) -> Pooled: ...
 
 
 def cpu_has_bf16() -> bool:
@@ -77,6 +93,28 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+def _by_length(texts: list[str], batch_size: int) -> list[list[int]]:
+    """Indices of `texts` in batches of similar length, so padding costs little."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    return [order[first : first + batch_size] for first in range(0, len(order), batch_size)]
+
+
+def pool_spans(hidden: np.ndarray, offsets: np.ndarray, content: np.ndarray, spans: list[Span]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean-pooled unit vectors of character `spans` from one text's token outputs (`hidden`, one
+    row per token, `offsets` their character ranges, `content` False for special and padding
+    tokens), and which spans the tokens reach to the end (the rest were cut off by the window)."""
+    rows = np.zeros((len(spans), hidden.shape[1]), dtype=np.float32)
+    covered = np.zeros(len(spans), dtype=bool)
+    starts, ends = offsets[:, 0], offsets[:, 1]
+    reach = int(ends[content].max()) if content.any() else 0
+    for j, (start, end) in enumerate(spans):
+        chosen = content & (starts >= start) & (ends <= end)
+        if chosen.any() and end <= reach:
+            rows[j] = hidden[chosen].mean(axis=0)
+            covered[j] = True
+    return _unit(rows), covered
+
+
 class TorchRunner:
     """sentence-transformers itself, optionally cast to bf16."""
 
@@ -95,6 +133,27 @@ class TorchRunner:
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         vectors = self.model.encode(texts, batch_size=batch_size, convert_to_tensor=True, show_progress_bar=False)
         return _unit(vectors.float().numpy())
+
+    def encode_spans(self, texts: list[str], spans: list[list[Span]], batch_size: int) -> Pooled:
+        import torch
+
+        vectors: np.ndarray | None = None
+        pooled: list = [None] * len(texts)
+        for chosen in _by_length(texts, batch_size):
+            batch = self.model.tokenizer([texts[i] for i in chosen], padding=True, truncation=True,
+                                         max_length=self.model.max_seq_length, return_tensors="pt",
+                                         return_offsets_mapping=True, return_special_tokens_mask=True)
+            offsets = batch.pop("offset_mapping").numpy()
+            content = (batch.pop("special_tokens_mask") == 0) & (batch["attention_mask"] == 1)
+            with torch.inference_mode():
+                out = self.model(dict(batch))
+            hidden = out["token_embeddings"].float().numpy()
+            if vectors is None:
+                vectors = np.empty((len(texts), hidden.shape[2]), dtype=np.float32)
+            vectors[chosen] = out["sentence_embedding"].float().numpy()
+            for row, i in enumerate(chosen):
+                pooled[i] = pool_spans(hidden[row], offsets[row], content[row].numpy(), spans[i])
+        return Pooled(_unit(vectors), [p[0] for p in pooled], [p[1] for p in pooled])
 
 
 @dataclass(frozen=True)
@@ -134,7 +193,8 @@ def _json(path: Path) -> dict:
 
 class _GraphRunner:
     """Tokenises with `tokenizers` (truncation reset to the model's limit, padding to the longest
-    text of a batch), runs the exported graph, mean-pools and normalises; batches are length-sorted."""
+    text of a batch), runs the exported graph, mean-pools (over a text, or over spans of it) and
+    normalises; batches are length-sorted."""
 
     backend = ""
 
@@ -150,22 +210,37 @@ class _GraphRunner:
     def _hidden(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
         raise NotImplementedError
 
-    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out: np.ndarray | None = None
-        for first in range(0, len(order), batch_size):
-            chosen = order[first : first + batch_size]
+    def _run(self, texts: list[str], batch_size: int):
+        """Per length-sorted batch: the chosen indices, their encodings, token outputs and mask."""
+        for chosen in _by_length(texts, batch_size):
             encodings = self.tokenizer.encode_batch([texts[i] for i in chosen])
             mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
             feeds = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64), "attention_mask": mask}
             if self.layout.uses_token_types:
                 feeds["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64)
-            hidden = self._hidden(feeds).astype(np.float32)
+            yield chosen, encodings, self._hidden(feeds).astype(np.float32), mask
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        out: np.ndarray | None = None
+        for chosen, _, hidden, mask in self._run(texts, batch_size):
             pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
             if out is None:
                 out = np.empty((len(texts), pooled.shape[1]), dtype=np.float32)
             out[chosen] = pooled
         return _unit(out)
+
+    def encode_spans(self, texts: list[str], spans: list[list[Span]], batch_size: int) -> Pooled:
+        vectors: np.ndarray | None = None
+        pooled: list = [None] * len(texts)
+        for chosen, encodings, hidden, mask in self._run(texts, batch_size):
+            if vectors is None:
+                vectors = np.empty((len(texts), hidden.shape[2]), dtype=np.float32)
+            vectors[chosen] = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
+            for row, i in enumerate(chosen):
+                encoding = encodings[row]
+                content = (np.array(encoding.special_tokens_mask) == 0) & (mask[row] == 1)
+                pooled[i] = pool_spans(hidden[row], np.array(encoding.offsets), content, spans[i])
+        return Pooled(_unit(vectors), [p[0] for p in pooled], [p[1] for p in pooled])
 
 
 class OnnxRunner(_GraphRunner):

@@ -187,6 +187,20 @@ class Embedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return self._encode(self.backend, texts)
 
+    def encode_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors of `texts` (as `encode`) and of the character spans inside each (its sentences),
+        from the same forward pass: a span's vector mean-pools its tokens' outputs, which read the
+        whole text around them. A span past the model's token window is encoded on its own."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        pooled = _runner(self.backend, self.name, self.cache_dir).encode_spans(texts, spans, self.batch_size)
+        cut = [(i, j) for i, covered in enumerate(pooled.covered) for j in np.flatnonzero(~covered)]
+        if cut:
+            rest = self.encode([texts[i][slice(*spans[i][j])] for i, j in cut])
+            for (i, j), vector in zip(cut, rest):
+                pooled.spans[i][j] = vector
+        return pooled.texts, pooled.spans
+
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Like `encode`, on the low-latency backend (questions; the sentences of indexes made before
         sentence vectors were stored), in an ONNX Runtime session of one thread: a question is

@@ -19,6 +19,10 @@ from newsbot.index.sentences import Sentence, split_sentences
 from newsbot.index.store import PassageStore, SentenceVector
 
 COMMIT_PASSAGES = 512
+# How sentence vectors are made: pooled from the passage's own forward pass (one pass for both), or
+# each sentence encoded on its own (twice the model work).
+POOLED, SEPARATE = "pooled", "separate"
+SENTENCE_VECTORS = (POOLED, SEPARATE)
 GROUP_ARTICLES = 1000
 GROUP_CHARS = 16_000_000
 
@@ -107,6 +111,7 @@ def ingest(
     commit_every: int = COMMIT_PASSAGES,
     *,
     group: int = GROUP_ARTICLES,
+    sentence_vectors: str = POOLED,
 ) -> IngestReport:
     """Index new and changed articles. `items` is read as a stream, `group` articles at a time, so
     an input of any size takes bounded memory, and a rerun after a failure or kill skips what was
@@ -114,7 +119,7 @@ def ingest(
     one transaction, so a failure or kill loses at most the steps under way, never indexed data.
     Reading, planning (the store's lookups included), chunking and sentence splitting run in a
     thread ahead of the encoder, so the model never waits for them. Sentence vectors are stored so that answering only has to encode
-    the question. `progress`: a `Progress` (see `newsbot.index.progress`), True for a default one,
+    the question; `sentence_vectors` says how they are made (`POOLED` or `SEPARATE`). `progress`: a `Progress` (see `newsbot.index.progress`), True for a default one,
     or False; it is finished here."""
     started = time.perf_counter()
     report = IngestReport()
@@ -123,7 +128,7 @@ def ingest(
     try:
         todo = plan(store, items, report, group, on_group=update)
         for step in _prefetched(_steps(todo, chunking, commit_every)):
-            _commit(store, embedder, step, report)
+            _commit(store, embedder, step, report, sentence_vectors)
             if update:
                 update()
         store.flush()
@@ -197,18 +202,18 @@ def _prefetched(steps: Iterator[Step], depth: int = 2) -> Iterator[Step]:
                 pass
 
 
-def _commit(store: PassageStore, embedder: Embedder, step: Step, report: IngestReport) -> None:
-    """Encode a step's passages and sentences in one call (each distinct text once) and write it."""
+def _commit(store: PassageStore, embedder: Embedder, step: Step, report: IngestReport, sentence_vectors: str) -> None:
+    """Encode a step's passages and their sentences and write it as one transaction."""
     passages = [p for item in step for p in item.passages]
     split = [ss for item in step for ss in item.sentences]
-    texts = list(dict.fromkeys([p.text for p in passages] + [s.text for ss in split for s in ss]))
-    encoded = dict(zip(texts, embedder.encode(texts)))
+    encode = _pooled if sentence_vectors == POOLED else _separate
+    vectors, sentences = encode(embedder, passages, split)
     store.write(
         [item.article for item in step],
         passages,
-        np.vstack([encoded[p.text] for p in passages]) if passages else np.zeros((0, store.dimension), np.float32),
+        vectors if passages else np.zeros((0, store.dimension), np.float32),
         replace=[old for item in step for old in item.replaced],
-        sentences=[[SentenceVector(s.start, s.end, encoded[s.text]) for s in ss] for ss in split],
+        sentences=[[SentenceVector(s.start, s.end, v) for s, v in zip(ss, vs)] for ss, vs in zip(split, sentences)],
     )
     for item in step:
         if item.replaced:
@@ -216,3 +221,24 @@ def _commit(store: PassageStore, embedder: Embedder, step: Step, report: IngestR
         else:
             report.added += 1
     report.passages += len(passages)
+
+
+def _pooled(embedder: Embedder, passages: list[Passage], split: list[list[Sentence]]) -> tuple[np.ndarray, list]:
+    """Passage and sentence vectors from one forward pass over each distinct passage text."""
+    first: dict[str, int] = {}
+    for i, passage in enumerate(passages):
+        first.setdefault(passage.text, i)
+    unique = list(first.values())
+    spans = [[(s.start - passages[i].start, s.end - passages[i].start) for s in split[i]] for i in unique]
+    vectors, pooled = embedder.encode_with_spans([passages[i].text for i in unique], spans)
+    row = {text: n for n, text in enumerate(first)}
+    chosen = [row[p.text] for p in passages]
+    return vectors[chosen] if passages else vectors, [pooled[n] for n in chosen]
+
+
+def _separate(embedder: Embedder, passages: list[Passage], split: list[list[Sentence]]) -> tuple[np.ndarray, list]:
+    """Passages and sentences each encoded on their own, in one call (each distinct text once)."""
+    texts = list(dict.fromkeys([p.text for p in passages] + [s.text for ss in split for s in ss]))
+    encoded = dict(zip(texts, embedder.encode(texts)))
+    vectors = np.vstack([encoded[p.text] for p in passages]) if passages else None
+    return vectors, [[encoded[s.text] for s in ss] for ss in split]

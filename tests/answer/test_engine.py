@@ -210,7 +210,7 @@ def test_eval_answers_each_question_on_its_own_reference_date(tmp_path) -> None:
     with Newsbot.open(build(tmp_path / "index")) as app:
         dates = {}
         for ref in (dt.date(2024, 3, 20), dt.date(2024, 3, 11)):
-            question = Question("q", "What happened to the bridge last week?", ("floods",), ref_date=ref)
+            question = Question("q", "What happened to the Marlow cycling bridge last week?", ("floods",), ref_date=ref)
             _, record = run_question(app, question, Mode.HYBRID, answerable=True)
             dates[ref] = {c["date"] for c in record["citations"]}
     assert dates[dt.date(2024, 3, 20)] == {"2024-03-13"}

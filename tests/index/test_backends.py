@@ -99,3 +99,38 @@ def test_an_index_records_its_backend_and_refuses_another_family(tmp_path, artic
     assert main(["ask", "How much did the new container terminal cost?", "--index", index, "--json"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert "$410 million" in answer["answer"] and answer["citations"][0]["title"]
+
+
+PASSAGE = ("The harbour authority said on Tuesday that container traffic rose by a fifth last year. "
+           "Its chief executive, Maria Lindqvist, credited the new deep-water berth. "
+           "Fishing crews complained that the dredging had driven the cod further out to sea.")
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    from newsbot.index.sentences import split_sentences
+
+    return [(s.start, s.end) for s in split_sentences(text)]
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_one_pass_gives_the_passage_vector_and_one_close_to_each_sentence(backend):
+    embedder = Embedder(cache_dir=CACHE_DIR, backend=backend, batch_size=2)
+    spans = _sentence_spans(PASSAGE)
+    vectors, pooled = embedder.encode_with_spans([PASSAGE, TEXTS[1]], [spans, [(0, len(TEXTS[1]))]])
+    # Same batch as `encode` (dynamic int8 quantises a batch's activations together).
+    assert (vectors * embedder.encode([PASSAGE, TEXTS[1]])).sum(axis=1).min() > 0.9999
+    alone = embedder.encode([PASSAGE[a:b] for a, b in spans])
+    assert pooled[0].shape == alone.shape and np.allclose(np.linalg.norm(pooled[0], axis=1), 1, atol=1e-4)
+    # Each pooled sentence is nearest to the same sentence encoded on its own, not to its neighbours.
+    assert list((pooled[0] @ alone.T).argmax(axis=1)) == [0, 1, 2]
+    assert float(pooled[1][0] @ embedder.encode([TEXTS[1]])[0]) > 0.95
+
+
+def test_a_sentence_past_the_token_window_is_encoded_on_its_own():
+    embedder = Embedder(cache_dir=CACHE_DIR, backend=backends.TORCH)
+    text = TEXTS[2] + " " + " ".join(["Dock workers voted to strike over pay."] * 30)
+    spans = _sentence_spans(text)
+    _, pooled = embedder.encode_with_spans([text], [spans])
+    last = embedder.encode([text[slice(*spans[-1])]])[0]
+    assert float(pooled[0][-1] @ last) > 0.9999
+    assert float(pooled[0][0] @ embedder.encode([text[slice(*spans[0])]])[0]) < 0.999

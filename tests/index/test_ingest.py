@@ -18,7 +18,7 @@ from tiny import DIMENSION, report, write
 
 from newsbot.index.articles import Article, LoadProblem, load_paths, make_article
 from newsbot.index.embedding import Embedder
-from newsbot.index.ingest import IngestReport, _prefetched, ingest, plan
+from newsbot.index.ingest import POOLED, SEPARATE, IngestReport, _prefetched, ingest, plan
 from newsbot.index.store import Store
 
 
@@ -60,6 +60,10 @@ class Counting:
     def encode(self, texts: list[str]) -> np.ndarray:
         self.texts += texts
         return self.model.encode(texts)
+
+    def encode_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]):
+        self.texts += texts
+        return self.model.encode_with_spans(texts, spans)
 
 
 @pytest.fixture
@@ -166,3 +170,25 @@ def test_an_edited_one_article_jsonl_replaces_its_old_version(store: Store, embe
     by_path = store.ids_by_path([str(single), str(pair)])
     assert [store.article(i).text for i in by_path[str(single)]] == ["The ferry timetable changes in June."]
     assert len(by_path[str(pair)]) == 3
+
+
+@pytest.mark.parametrize("how", [POOLED, SEPARATE])
+def test_sentence_vectors_come_from_the_passage_pass_unless_asked_otherwise(store: Store, embedder: Embedder,
+                                                                            articles_dir: Path, how: str) -> None:
+    counting = Counting(embedder)
+    report = ingest(store, counting, load_paths([articles_dir]), sentence_vectors=how)
+    keys = store.passage_keys().tolist()
+    texts = [stored.passage.text for stored in store.passages(keys).values()]
+    sentences = [v for group in store.sentence_vectors(keys).values() for v in group]
+    assert report.passages == len(texts) and len(sentences) > len(texts)
+    if how == POOLED:
+        assert sorted(counting.texts) == sorted(texts)
+    else:
+        assert len(set(counting.texts)) > len(set(texts))
+    # Either way, asked with a sentence's own words, that sentence's stored vector ranks first.
+    stored = store.passages(keys)
+    key = max(keys, key=lambda k: len(store.sentence_vectors([k])[k]))
+    group = store.sentence_vectors([key])[key]
+    article = store.article(stored[key].passage.article_id)
+    alone = embedder.encode([article.text[s.start:s.end] for s in group])
+    assert list((np.vstack([s.vector for s in group]) @ alone.T).argmax(axis=0)) == list(range(len(group)))
