@@ -182,7 +182,7 @@ class VectorIndex:
             return HNSW
         if isinstance(inner, faiss.IndexScalarQuantizer) and _is_fp16(inner):
             return FLAT
-        raise ValueError(f"a FAISS {_described(inner)} index, which this newsbot does not read")
+        raise ValueError(f"a FAISS index ({_described(inner)}), which this newsbot does not read")
 
     @property
     def removes(self) -> bool:
