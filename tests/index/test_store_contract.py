@@ -1,10 +1,12 @@
 """The contract of `PassageStore`: what search, ingest and the answer engine rely on, tested through
 the protocol only, so that any implementation can be run against it (add it to IMPLEMENTATIONS).
-Vectors are random unit vectors of dimension 8; no model is loaded."""
+Vectors are random unit vectors of dimension 8; no model is loaded. A store may keep its vectors
+rounded (this one: int8 with a scale in SQLite, float16 in FAISS), within COSINE and SCORE."""
 
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,6 +17,17 @@ import pytest
 from tiny import DIMENSION, report, whole, write
 
 from newsbot.index.store import ArticleRef, Filters, PassageStore, RejectedWrite, SentenceVector, Store, vectors
+
+
+# What comes back of a unit vector has at least this cosine with the vector written, and a search
+# score is within SCORE of the inner product with it (int8 codes of 8 components that may reach
+# 0.6: a step of 0.005, half of it at most a component).
+COSINE = 0.999
+SCORE = 0.005
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,8 @@ def test_what_is_written_reads_back(opened: Opened) -> None:
     for key, vector in stored.items():
         (sentence,) = sentences[key]
         assert (sentence.start, sentence.end) == (0, len(found[key].passage.text))
-        assert np.allclose(sentence.vector, vector, atol=1e-3)
+        assert sentence.vector.dtype == np.float32 and sentence.vector.shape == (DIMENSION,)
+        assert cosine(sentence.vector, vector) >= COSINE
     assert store.known_hashes([articles[0].content_hash, "nope"]) == {articles[0].content_hash}
     assert store.existing_ids([articles[1].id, "nope"]) == {articles[1].id}
     assert store.ids_by_path(["/news/2.txt", "/nowhere.txt"]) == {"/news/2.txt": [articles[2].id]}
@@ -117,10 +131,14 @@ def test_dense_search_ranks_by_inner_product(opened: Opened) -> None:
     matrix = np.vstack(list(stored.values()))
     for key, vector in stored.items():
         results = store.dense_search(vector, 5)
-        expected = np.array(list(stored))[np.argsort(-(matrix @ vector))[:5]]
-        assert keys_of(results) == expected.tolist() and results[0][0] == key
+        truth = dict(zip(stored, (matrix @ vector).tolist()))
+        assert len(results) == 5 and results[0][0] == key
         scores = [score for _, score in results]
-        assert scores == sorted(scores, reverse=True) and scores[0] == pytest.approx(1.0, abs=1e-5)
+        assert scores == sorted(scores, reverse=True) and scores[0] == pytest.approx(1.0, abs=SCORE)
+        assert all(score == pytest.approx(truth[found], abs=SCORE) for found, score in results)
+        # the five best, but for passages whose inner products are within the rounding of each other
+        weakest = min(truth[found] for found in keys_of(results))
+        assert all(score <= weakest + 2 * SCORE for other, score in truth.items() if other not in keys_of(results))
     assert len(store.dense_search(matrix[0], 100)) == 30 and store.dense_search(matrix[0], 0) == []
 
 
@@ -170,6 +188,10 @@ def test_a_replaced_article_is_gone_and_its_new_version_found(opened: Opened) ->
     assert old_key not in keys_of(store.dense_search(old_vector, 10))
     assert keys_of(store.dense_search(new_vector, 1)) == [new_key]
     assert keys_of(store.keyword_search('"cancelled"', 5)) == [new_key]
+    # the old version's words no longer match; the words both hold find only the new one
+    assert store.keyword_search('"resumed" OR "storm" OR "sunday"', 5) == []
+    assert store.term_postings(["storm", "ferri", "cancel"]) == {"ferri": 1, "cancel": 1}
+    assert keys_of(store.keyword_search('"ferry"', 5)) == [new_key]
     assert store.known_hashes([first.content_hash, edited.content_hash]) == {edited.content_hash}
     assert store.vector_count() == 4 and store.stats().articles == 4
 
@@ -188,6 +210,9 @@ def test_remove_by_id_source_and_path(opened: Opened) -> None:
     for vector in stored.values():
         assert keys_of(store.dense_search(vector, 5)) == [keys[2]]
     assert keys_of(store.keyword_search('"harbour" OR "quillwort" OR "report"', 10)) == [keys[2]]
+    # a removed article's words match nothing, in search or in the term statistics
+    assert store.keyword_search('"quillwort" OR "ferry" OR "reservoir"', 10) == []
+    assert store.term_postings(["quillwort", "ferri", "harbour", "report"]) == {"harbour": 1}
 
 
 def test_a_write_is_all_or_nothing(opened: Opened) -> None:
@@ -237,3 +262,45 @@ def test_sentence_vectors_come_back_in_order(opened: Opened) -> None:
     got = store.sentence_vectors([key, key + 1])
     assert list(got) == [key] and [(s.start, s.end) for s in got[key]] == spans
     assert all(np.allclose(s.vector, rows[i + 1]) for i, s in enumerate(got[key]))
+
+
+# Offsets in each script: Python counts code points, so must the store (an emoji is one code point
+# and two UTF-16 units, CJK three UTF-8 bytes, an accent one code point once NFC-composed).
+SCRIPTS = [
+    "Café owners in Zürich said the crème brûlée tax was naïve. The señora's façade was repainted.",
+    "Fans cheered 🎉🎉 as the team won 🏆. Then the mayor waved 👋 from the balcony of the hall.",
+    "東京 の 市場 は 月曜日 に 再開 した。 大阪 でも 同じ だった。 Rain fell in 京都 all day.",
+    "Ünïcödé everywhere: 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 maths letters, Ελληνικά words and кириллица too, then plain words.",
+]
+
+
+def spans(article, count: int = 3) -> list:
+    """`count` passages over the article: its text cut at spaces into pieces of about equal length."""
+    text, bounds = article.text, [0]
+    for n in range(1, count):
+        bounds.append(text.index(" ", len(text) * n // count) + 1)
+    bounds.append(len(text))
+    return [dataclasses.replace(whole(article), id=f"{article.id}:{n}", ordinal=n, start=start, end=end,
+                                text=text[start:end]) for n, (start, end) in enumerate(zip(bounds, bounds[1:]))]
+
+
+def passage_words(text: str) -> str:
+    return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode() + text
+
+
+def test_passage_texts_are_their_articles_spans_in_any_script(opened: Opened) -> None:
+    store, articles = opened.store, [report(10 + n, text) for n, text in enumerate(SCRIPTS)]
+    passages = [p for article in articles for p in spans(article)]
+    rows = np.eye(DIMENSION, dtype=np.float32)[np.arange(len(passages)) % DIMENSION]
+    keys = store.write(articles, passages, rows, sentences=[[SentenceVector(p.start, p.end, row)]
+                                                             for p, row in zip(passages, rows)])
+    found = store.passages(keys)
+    assert [found[key].passage for key in keys] == passages
+    by_id = {article.id: article for article in articles}
+    assert all(by_id[p.article_id].text[p.start:p.end] == p.text for p in passages)
+    assert "".join(p.text for p in passages[3:6]) == articles[1].text
+    # words of passages after the first of their article find them (accents folded)
+    for term, passage in (('"brulee"', 1), ('"facade"', 2), ('"balcony"', 5), ('"大阪"', 7), ('"京都"', 8),
+                          ('"кириллица"', 10), ('"plain"', 11)):
+        assert term.strip('"') in passage_words(passages[passage].text)
+        assert keys_of(store.keyword_search(term, 5)) == [keys[passage]], term

@@ -57,13 +57,13 @@ def test_the_index_type_follows_the_size_and_growth_adds_to_the_graph(tmp_path, 
         assert store.stats().faiss_index == vectors.FLAT
         stored |= _write(store, 200, 300, rng)
         store.flush()
-        assert store.stats().faiss_index == vectors.HNSW == "IDMap2,HNSW32" and _consistent(store)
+        assert store.stats().faiss_index == vectors.HNSW == "IDMap2,HNSW32_SQfp16" and _consistent(store)
         graph = store.vectors
         stored |= _write(store, 500, 200, rng)
         store.flush()
         assert store.vectors is graph and store.vector_count() == 700
     assert [r.getMessage() for r in caplog.records] == [
-        "moving 500 vectors to a FAISS IDMap2,HNSW32 index (once per size step)"]
+        "moving 500 vectors to a FAISS IDMap2,HNSW32_SQfp16 index (once per size step)"]
     graph = faiss.read_index(str(directory / VECTORS_FILE))
     faiss.downcast_index(graph.index).hnsw.efSearch = 16
     faiss.write_index(graph, str(directory / VECTORS_FILE))
@@ -86,7 +86,8 @@ def test_the_graph_search_honours_tombstones_and_filters_by_external_id(monkeypa
     keys = np.arange(400, dtype=np.int64) * 7 + 1000
     index = VectorIndex.new(DIMENSION, vectors.HNSW)
     index.add(data, keys)
-    assert np.allclose(index.faiss.reconstruct_batch(keys[[5, 9]]), data[[5, 9]])
+    # float16: a relative error of at most 2**-11 a component
+    assert np.allclose(index.faiss.reconstruct_batch(keys[[5, 9]]), data[[5, 9]], rtol=2**-11, atol=0)
     whole = VectorIndex(index.faiss)
     index.drop(keys[:50])
     assert len(index) == 350 and len(index.tombstones) == 50 and index.ids().size == 400
@@ -102,7 +103,8 @@ def test_the_graph_search_honours_tombstones_and_filters_by_external_id(monkeypa
     allowed = np.concatenate([keys[40:60], [99_999]])
     best = np.argsort(-(data[50:60] @ data[45]))[:5]
     assert found(index, 45, 5, allowed) == keys[50:60][best].tolist()
-    assert [score for _, score in index.search(data[45], 5, allowed)] == pytest.approx((data[50:60] @ data[45])[best])
+    assert [score for _, score in index.search(data[45], 5, allowed)] == pytest.approx((data[50:60] @ data[45])[best],
+                                                                                        abs=1e-3)
     best = 50 + np.argsort(-(data[50:300] @ data[0]))[:10]
     assert found(whole, 0, 10, keys[50:300]) == keys[best].tolist()
     assert sorted(found(whole, 45, 5, keys[[50, 99]])) == sorted(keys[[50, 99]]), "only the allowed, no padding"
@@ -230,3 +232,33 @@ def test_a_file_of_another_faiss_type_is_refused_and_repair_replaces_it(tmp_path
     with Store.open(directory) as store:
         assert store.stats().faiss_index == vectors.FLAT and _consistent(store)
         assert _self_recall(store, stored) == 1.0
+
+
+def test_both_kinds_hold_float16_and_a_float32_file_is_refused(tmp_path):
+    """The kinds are FAISS factory strings of float16 indexes (2 bytes a component); a float32 file,
+    as format 2 wrote, is refused with the repair to run."""
+    data = unit(np.random.default_rng(12).normal(size=(1000, 384)))
+    keys = np.arange(1000, dtype=np.int64)
+    for kind, graph_bytes in ((vectors.FLAT, 0), (vectors.HNSW, 4 * 2 * vectors.HNSW_M)):
+        index = VectorIndex.new(384, kind)
+        index.add(data, keys)
+        made = faiss.index_factory(384, kind, faiss.METRIC_INNER_PRODUCT)
+        assert type(faiss.downcast_index(made.index)) is type(faiss.downcast_index(index.faiss.index))
+        assert VectorIndex(made).kind == index.kind == kind
+        per_vector = len(faiss.serialize_index(index.faiss)) / 1000
+        assert 2 * 384 + 8 <= per_vector <= 2 * 384 + 8 + graph_bytes * 1.3 + 1, kind
+        found = index.search(data[7], 10)
+        assert found[0][0] == 7 and found[0][1] == pytest.approx(1.0, abs=1e-3)
+    directory = tmp_path / "index"
+    with Store.open(directory, model="m", dimension=DIMENSION, writable=True) as store:
+        _write(store, 0, 20, np.random.default_rng(13))
+    for old in (faiss.IndexIDMap2(faiss.IndexFlatIP(DIMENSION)),
+                faiss.IndexIDMap2(faiss.IndexHNSWFlat(DIMENSION, 32, faiss.METRIC_INNER_PRODUCT)),
+                faiss.IndexIDMap2(faiss.IndexScalarQuantizer(DIMENSION, faiss.ScalarQuantizer.QT_8bit,
+                                                             faiss.METRIC_INNER_PRODUCT))):
+        faiss.write_index(old, str(directory / VECTORS_FILE))
+        with pytest.raises(CorruptIndex, match="damaged .*(IndexFlatIP|IndexHNSWFlat over IndexFlat|IndexScalarQuantizer of quantizer type 0)"
+                                              ".*newsbot index repair"):
+            Store.open(directory)
+    with Store.open(directory, writable=True, repair=True) as store:
+        assert store.repair() == 20 and store.vectors.kind == vectors.FLAT

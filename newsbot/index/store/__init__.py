@@ -2,7 +2,7 @@
 FAISS copy), `files` (atomic writes, the writer lock) and `store` (the `Store` that composes them);
 `protocol` is the interface the rest of newsbot relies on."""
 
-from newsbot.index.store.database import DB_FILE, SENTENCE_DTYPE, Database
+from newsbot.index.store.database import DB_FILE, Database, decode_vectors, encode_vectors
 from newsbot.index.store.errors import (
     CorruptIndex,
     FormatMismatch,
@@ -20,8 +20,8 @@ from newsbot.index.store.types import ArticleRef, Filters, SentenceVector, Stats
 from newsbot.index.store.vectors import VectorIndex
 
 __all__ = [
-    "DB_FILE", "FORMAT_VERSION", "LOCK_FILE", "META_FILE", "SENTENCE_DTYPE", "VECTORS_FILE",
+    "DB_FILE", "FORMAT_VERSION", "LOCK_FILE", "META_FILE", "VECTORS_FILE",
     "ArticleRef", "CorruptIndex", "Database", "Filters", "FormatMismatch", "IndexLocked", "IndexMeta",
     "IndexNotFound", "ModelMismatch", "PassageStore", "RejectedWrite", "SentenceVector", "Stats", "Store",
-    "StoreError", "StoredPassage", "VectorIndex", "index_exists",
+    "StoreError", "StoredPassage", "VectorIndex", "decode_vectors", "encode_vectors", "index_exists",
 ]

@@ -13,9 +13,11 @@ from newsbot.index.backends import BACKENDS, FAMILY, PRECISION, TORCH
 from newsbot.index.store.errors import CorruptIndex, FormatMismatch
 from newsbot.index.store.files import write_atomically
 
-# 2: every passage has its sentence vectors and meta.json records the backend; format 1 indexes
-# (made before the first release) are not read.
-FORMAT_VERSION = 2
+# 3: vectors in SQLite as int8 with a per-vector scale, no passage text in SQLite (a passage is
+# its article's span; FTS5 reads it through a view), the FAISS copy in float16 (IDMap2 over SQfp16,
+# or HNSW over SQfp16). Format 2 (float32 passage vectors, float16 sentence vectors, passage texts
+# stored, float32 FAISS) and format 1 (no sentence vectors, no backend in meta.json) are not read.
+FORMAT_VERSION = 3
 META_FILE = "meta.json"
 REBUILD = "Rebuild it: move the directory away and run `newsbot index add` on your articles."
 

@@ -1,7 +1,9 @@
 """One index directory: `meta.json`, a FAISS index of passage vectors, and a SQLite database.
 
-SQLite is the source of truth: it holds articles, passages (with their vectors), the vectors of
-their sentences (for the answer engine) and the FTS5 table, and every change is one transaction.
+SQLite is the source of truth: it holds articles, passages (their offsets in the article and their
+vectors; a passage's text is its article's span), the vectors of their sentences (for the answer
+engine) and the FTS5 table, and every change is one transaction. Vectors are kept as int8 with a
+scale (see `database.encode_vectors`); the FAISS copy holds them as decoded, in float16.
 `vectors.faiss` is a fast copy of the vectors, saved by write-then-rename; at open its ids are
 compared with SQLite's and any difference (a process killed between the two writes) is mended from
 the stored vectors, so a reader never sees a half state. One process writes at a time (a lock
@@ -19,7 +21,7 @@ import numpy as np
 
 from newsbot.index.articles import Article
 from newsbot.index.chunking import Passage
-from newsbot.index.store.database import DB_FILE, Database
+from newsbot.index.store.database import DB_FILE, Database, quantized
 from newsbot.index.store.errors import IndexNotFound, ModelMismatch, StoreError
 from newsbot.index.store.files import LOCK_FILE, lock_for_writing
 from newsbot.index.store.meta import META_FILE, IndexMeta
@@ -170,10 +172,15 @@ class Store:
         """Add articles with their passages and vectors (row i of `vectors` is `passages[i]`), and
         the sentence vectors of each passage when given, first removing the articles with ids in
         `replace`; all or nothing (`RejectedWrite` for an article id or content already indexed).
-        Returns the keys of the new passages, in order."""
+        Each passage belongs to one of `articles` and its text is the article's span (the database
+        keeps the offsets, not the text). Returns the keys of the new passages, in order."""
         self._require_writable()
         if len(passages) != len(vectors) or (sentences is not None and len(sentences) != len(passages)):
             raise ValueError("one vector and one list of sentences per passage")
+        _check_spans(articles, passages)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if not np.isfinite(vectors).all() or not all(np.isfinite(s.vector).all() for ss in sentences or () for s in ss):
+            raise ValueError("a vector holds NaN or infinity")
         added_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         with self._db.transaction() as tx:
             removed = tx.delete_articles(list(replace))
@@ -183,7 +190,9 @@ class Store:
                 tx.add_sentences(zip(keys, sentences))
         self._vectors.drop(removed)
         if keys:
-            self._vectors.add(np.asarray(vectors, dtype=np.float32), np.array(keys, dtype=np.int64))
+            # the vectors as SQLite gives them back, so the copy is the same whether made here or
+            # rebuilt from the database
+            self._vectors.add(quantized(vectors), np.array(keys, dtype=np.int64))
         self._dirty = self._dirty or bool(removed.size or keys)
         return keys
 
@@ -305,6 +314,21 @@ class Store:
             backend=f"{self.meta.backend} ({self.meta.precision})", faiss_index=self._vectors.kind,
             size_bytes=size, oldest=oldest, newest=newest, directory=str(self.directory),
         )
+
+
+def _check_spans(articles: Sequence[Article], passages: Sequence[Passage]) -> None:
+    """Refuse passages the database could not give back as they are: of an article not in this
+    write, or whose text is not the article's span (Python str offsets, which count code points as
+    SQLite's substr() does; a NUL character would stop substr(), and articles never hold one)."""
+    texts = {article.id: article.text for article in articles}
+    if any("\x00" in text for text in texts.values()):
+        raise ValueError("an article text holds a NUL character")
+    for passage in passages:
+        text = texts.get(passage.article_id)
+        if text is None:
+            raise ValueError(f"passage {passage.id} is of article {passage.article_id!r}, which is not in this write")
+        if not 0 <= passage.start <= passage.end <= len(text) or text[passage.start : passage.end] != passage.text:
+            raise ValueError(f"passage {passage.id} is not its article's text from {passage.start} to {passage.end}")
 
 
 def _new_meta(directory: Path, model: str | None, dimension: int | None, backend: str | None,
