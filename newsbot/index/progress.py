@@ -19,16 +19,18 @@ if TYPE_CHECKING:
     from newsbot.index.ingest import IngestReport
 
 LINE_EVERY = 60.0
+BAR_EVERY = 0.1
 
 
 class Progress:
     """Progress of one ingest run. `read` is told the input bytes consumed (pass it to
     `load_paths(..., on_read=)`), `update` the run's counts so far, `finish` the end. `live`
     (default: whether `stream` is a terminal) picks the bar; otherwise a line is written at the
-    first `update` after each `every` seconds. Updates may come from more than one thread."""
+    first `update` after each `every` seconds; the bar redraws at most every `bar_every` seconds.
+    Updates may come from more than one thread."""
 
     def __init__(self, total_bytes: int | None = None, *, live: bool | None = None, every: float = LINE_EVERY,
-                 stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 bar_every: float = BAR_EVERY, stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.total_bytes = total_bytes or None
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty() if live is None else live
@@ -42,7 +44,8 @@ class Progress:
         if self.live:
             by_bytes = self.total_bytes is not None
             self._bar = tqdm(total=self.total_bytes, unit="B" if by_bytes else " articles", unit_scale=by_bytes,
-                             unit_divisor=1024, desc="indexing", leave=False, file=self.stream, dynamic_ncols=True)
+                             unit_divisor=1024, desc="indexing", leave=False, file=self.stream, dynamic_ncols=True,
+                             mininterval=bar_every)
 
     def read(self, nbytes: int) -> None:
         """`nbytes` more of the input were read."""

@@ -79,7 +79,7 @@ def test_an_ingest_in_a_log_writes_progress_lines_and_a_summary(store: Store, em
 
 def test_a_terminal_gets_a_bar_then_the_summary(store: Store, embedder: Embedder, articles_dir: Path) -> None:
     out = io.StringIO()
-    progress = Progress(input_bytes([articles_dir]), live=True, stream=out)
+    progress = Progress(input_bytes([articles_dir]), live=True, bar_every=0, stream=out)
     ingest(store, embedder, load_paths([articles_dir], on_read=progress.read), progress=progress, commit_every=1)
     shown = out.getvalue()
     assert "indexing" in shown and "articles (" in shown and "passages (" in shown
