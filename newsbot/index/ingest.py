@@ -67,6 +67,13 @@ def plan(store: PassageStore, items: Iterable[Article | LoadProblem], report: In
             on_group()
 
 
+def _told(todo: Iterator[tuple[Article, list[str]]], shown: Progress) -> Iterator[tuple[Article, list[str]]]:
+    """`todo`, telling `shown` the size of each article as it goes to the model."""
+    for article, replaced in todo:
+        shown.planned(len(article.text))
+        yield article, replaced
+
+
 def _one_article_files(items: Iterable[Article | LoadProblem], report: IngestReport) -> Iterator[tuple[Article, bool]]:
     """Each article, with whether it is the only one its file gave; problems go to `report`. A file's
     items come together, so only a file's first article waits, until its second or the next file's."""
@@ -127,9 +134,12 @@ def ingest(
     update = (lambda: shown.update(report)) if shown else None
     try:
         todo = plan(store, items, report, group, on_group=update)
+        if shown:
+            todo = _told(todo, shown)
         for step in _prefetched(_steps(todo, chunking, commit_every)):
             _commit(store, embedder, step, report, sentence_vectors)
-            if update:
+            if shown:
+                shown.indexed(sum(len(item.article.text) for item in step))
                 update()
         store.flush()
     except BaseException:

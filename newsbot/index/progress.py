@@ -1,8 +1,10 @@
 """How far an ingest run has got, for people: a live bar on a terminal, a plain line every minute in
 a log, and a one-line summary at the end.
 
-With streaming input the number of articles is unknown until the end, so the share done and the
-time left come from the input bytes read out of the total size of the given files.
+With streaming input the number of articles is unknown until the end, so the share done comes from
+the input bytes: the share of the given files read, times the share of the text read so far that is
+indexed (reading runs ahead of the model, and skipped duplicates cost nothing). The time left is
+that share's pace over the last interval.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ class Progress:
         self.every = every
         self.clock = clock
         self.bytes_read = 0
+        self.planned_chars = 0
+        self.indexed_chars = 0
         self._started = self._last = clock()
-        self._read_at_last = 0
+        self._done_at_last = 0.0
         self._lock = threading.Lock()
         self._bar = None
         if self.live:
@@ -51,17 +55,32 @@ class Progress:
         """`nbytes` more of the input were read."""
         self.bytes_read += nbytes
 
+    def planned(self, chars: int) -> None:
+        """An article of `chars` characters is on its way to the model."""
+        self.planned_chars += chars
+
+    def indexed(self, chars: int) -> None:
+        """Articles of `chars` characters in all were committed."""
+        self.indexed_chars += chars
+
+    def done(self) -> float:
+        """The estimated share of the input done, 0 to 1 (needs the total size)."""
+        if not self.total_bytes:
+            return 0.0
+        read = min(self.bytes_read / self.total_bytes, 1.0)
+        return read * (self.indexed_chars / self.planned_chars if self.planned_chars else 1.0)
+
     def update(self, report: IngestReport) -> None:
         """Show the counts in `report` (the bar at once, a line when `every` seconds have passed)."""
         with self._lock:
             now = self.clock()
             if self._bar is not None:
-                done = self.bytes_read if self.total_bytes else report.added + report.updated
+                done = round(self.done() * self.total_bytes) if self.total_bytes else report.added + report.updated
                 self._bar.set_postfix_str(self._counts(report, now), refresh=False)
                 self._bar.update(done - self._bar.n)
             elif now - self._last >= self.every:
                 self._write(self._line(report, now))
-                self._last, self._read_at_last = now, self.bytes_read
+                self._last, self._done_at_last = now, self.done()
 
     def finish(self, report: IngestReport, stopped: bool = False) -> None:
         """Close the bar and write the summary: what was done, or how far a failed run got."""
@@ -93,10 +112,11 @@ class Progress:
         the last interval (a rerun skips what is indexed fast, so the pace from the start would lie)."""
         parts = [self._counts(report, now)]
         if self.total_bytes:
-            parts.append(f"{min(self.bytes_read / self.total_bytes, 1.0):.0%} of {_size(self.total_bytes)} read")
-            pace = (self.bytes_read - self._read_at_last) / max(now - self._last, 1e-9)
-            if pace > 0 and self.bytes_read < self.total_bytes:
-                parts.append(f"about {_duration((self.total_bytes - self.bytes_read) / pace)} left")
+            done = self.done()
+            parts.append(f"{done:.0%} of {_size(self.total_bytes)} done")
+            pace = (done - self._done_at_last) / max(now - self._last, 1e-9)
+            if pace > 0 and done < 1.0:
+                parts.append(f"about {_duration((1.0 - done) / pace)} left")
         return "newsbot: " + ", ".join(parts)
 
     def _write(self, line: str) -> None:

@@ -17,7 +17,7 @@ from newsbot.index.progress import Progress
 from newsbot.index.store import Store
 
 LINE = re.compile(r"newsbot: [\d,]+ articles \([\d.,]+/s\), [\d,]+ passages \([\d,]+/s\), "
-                  r"\d+% of [\d,]+ (KB|bytes) read(, about \d+ (s|min) left)?")
+                  r"\d+% of [\d,]+ (KB|bytes) done(, about \d+ (s|min) left)?")
 SUMMARY = re.compile(r"newsbot: done: (\d+) added, 0 updated, (\d+) duplicates, 0 problems; "
                      r"[\d,]+ passages in [\d.]+ s \([\d,]+ passages/s\)")
 
@@ -44,18 +44,24 @@ def test_a_log_gets_a_line_a_minute_with_the_share_read_and_the_time_left() -> N
     clock.now = 30
     progress.update(report)
     assert out.getvalue() == ""
+    # Reading runs ahead: of the 45 MB read, the articles planned hold 40M characters, of which 30M
+    # are indexed: 45/107 x 30/40 = 32% done.
     progress.read(25_000_000)
+    progress.planned(40_000_000)
+    progress.indexed(30_000_000)
     clock.now = 60
     progress.update(report)
     progress.read(10_000_000)
+    progress.planned(10_000_000)
+    progress.indexed(15_000_000)
     clock.now = 120
     report.duplicates = 300
     progress.update(report)
     report.seconds = 130
     progress.finish(report)
     assert out.getvalue().splitlines() == [
-        "newsbot: 1,234 articles (20.6/s), 23,456 passages (391/s), 42% of 107 MB read, about 83 s left",
-        "newsbot: 1,234 articles (10.3/s), 23,456 passages (195/s), 300 duplicates, 51% of 107 MB read, about 5 min left",
+        "newsbot: 1,234 articles (20.6/s), 23,456 passages (391/s), 32% of 107 MB done, about 2 min left",
+        "newsbot: 1,234 articles (10.3/s), 23,456 passages (195/s), 300 duplicates, 46% of 107 MB done, about 4 min left",
         "newsbot: done: 1,200 added, 34 updated, 300 duplicates, 0 problems; 23,456 passages in 130.0 s (180 passages/s)",
     ]
 
