@@ -280,8 +280,8 @@ class OnnxRunner(_GraphRunner):
 class OpenVinoRunner(_GraphRunner):
     """OpenVINO on the fp32 export with bf16 inference where the CPU has it, compiled for
     throughput: batches run in as many parallel requests as OpenVINO finds best (one per core
-    here), which on a 2-core AMX Xeon encoded BBC passages at 84 per second against 62 one
-    request at a time (bench/README.md)."""
+    here): on a 2-core AMX Xeon, BBC passages at 84 to 100 a second, against 62 one request at a
+    time (bench/README.md). One encode runs at a time."""
 
     backend = OPENVINO
 
@@ -294,10 +294,6 @@ class OpenVinoRunner(_GraphRunner):
         self.compiled = core.compile_model(str(onnx_export(layout, cache)), "CPU", config)
         self._requests = int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
         self._lock = threading.Lock()
-
-    def _hidden(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
-        request = self.compiled.create_infer_request()
-        return request.infer(feeds)[0]
 
     def _run(self, texts: list[str], batch_size: int):
         """Batches in parallel requests, yielded in order as they finish (a few in flight at most)."""

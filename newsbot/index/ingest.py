@@ -40,12 +40,14 @@ class IngestReport:
 
 
 def plan(store: PassageStore, items: Iterable[Article | LoadProblem], report: IngestReport,
-         group: int = GROUP_ARTICLES, on_group: Callable[[], None] | None = None) -> Iterator[tuple[Article, list[str]]]:
+         group: int = GROUP_ARTICLES, on_group: Callable[[], None] | None = None,
+         on_skip: Callable[[Article], None] | None = None) -> Iterator[tuple[Article, list[str]]]:
     """The articles to index, each with the ids of the articles it replaces (same id, or the same
     one-article file with other content), dropping exact duplicates of indexed or earlier articles.
     Streams: the index is asked about `group` articles at a time and only the hashes and ids seen
     stay in memory, so an already-indexed article is skipped before it is chunked or encoded.
-    A file's items must come together (as `load_paths` yields them). `on_group` runs after each group."""
+    A file's items must come together (as `load_paths` yields them). `on_group` runs after each
+    group, `on_skip` for each article left out."""
     seen_hashes: set[str] = set()
     seen_ids: set[str] = set()
     for batch in _groups(_one_article_files(items, report), group):
@@ -55,23 +57,18 @@ def plan(store: PassageStore, items: Iterable[Article | LoadProblem], report: In
         for article, _ in batch:
             if article.content_hash in known or article.content_hash in seen_hashes:
                 report.duplicates += 1
-                continue
-            if article.id in seen_ids:
+            elif article.id in seen_ids:
                 report.problems.append(LoadProblem(article.path, f"article id {article.id!r} given twice; kept the first"))
+            else:
+                seen_hashes.add(article.content_hash)
+                seen_ids.add(article.id)
+                replaced = {article.id} & existing | set(by_path.get(article.path, ()))
+                yield article, sorted(replaced)
                 continue
-            seen_hashes.add(article.content_hash)
-            seen_ids.add(article.id)
-            replaced = {article.id} & existing | set(by_path.get(article.path, ()))
-            yield article, sorted(replaced)
+            if on_skip:
+                on_skip(article)
         if on_group:
             on_group()
-
-
-def _told(todo: Iterator[tuple[Article, list[str]]], shown: Progress) -> Iterator[tuple[Article, list[str]]]:
-    """`todo`, telling `shown` the size of each article as it goes to the model."""
-    for article, replaced in todo:
-        shown.planned(len(article.text))
-        yield article, replaced
 
 
 def _one_article_files(items: Iterable[Article | LoadProblem], report: IngestReport) -> Iterator[tuple[Article, bool]]:
@@ -133,13 +130,12 @@ def ingest(
     shown = as_progress(progress)
     update = (lambda: shown.update(report)) if shown else None
     try:
-        todo = plan(store, items, report, group, on_group=update)
-        if shown:
-            todo = _told(todo, shown)
+        skipped = (lambda article: shown.finished(len(article.text))) if shown else None
+        todo = plan(store, _told(items, shown) if shown else items, report, group, on_group=update, on_skip=skipped)
         for step in _prefetched(_steps(todo, chunking, commit_every)):
             _commit(store, embedder, step, report, sentence_vectors)
             if shown:
-                shown.indexed(sum(len(item.article.text) for item in step))
+                shown.finished(sum(len(item.article.text) for item in step))
                 update()
         store.flush()
     except BaseException:
@@ -151,6 +147,14 @@ def ingest(
     if shown:
         shown.finish(report)
     return report
+
+
+def _told(items: Iterable[Article | LoadProblem], shown: Progress) -> Iterator[Article | LoadProblem]:
+    """`items`, telling `shown` the size of each article as it is read."""
+    for item in items:
+        if isinstance(item, Article):
+            shown.arrived(len(item.text))
+        yield item
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@ a log, and a one-line summary at the end.
 
 With streaming input the number of articles is unknown until the end, so the share done comes from
 the input bytes: the share of the given files read, times the share of the text read so far that is
-indexed (reading runs ahead of the model, and skipped duplicates cost nothing). The time left is
-that share's pace over the last interval.
+done, indexed or skipped as a duplicate (reading runs ahead of the model). The time left is that
+share's pace over the last interval.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ class Progress:
         self.every = every
         self.clock = clock
         self.bytes_read = 0
-        self.planned_chars = 0
-        self.indexed_chars = 0
+        self.arrived_chars = 0
+        self.done_chars = 0
         self._started = self._last = clock()
         self._done_at_last = 0.0
         self._lock = threading.Lock()
@@ -55,20 +55,20 @@ class Progress:
         """`nbytes` more of the input were read."""
         self.bytes_read += nbytes
 
-    def planned(self, chars: int) -> None:
-        """An article of `chars` characters is on its way to the model."""
-        self.planned_chars += chars
+    def arrived(self, chars: int) -> None:
+        """An article of `chars` characters was read."""
+        self.arrived_chars += chars
 
-    def indexed(self, chars: int) -> None:
-        """Articles of `chars` characters in all were committed."""
-        self.indexed_chars += chars
+    def finished(self, chars: int) -> None:
+        """Articles of `chars` characters in all were committed or skipped."""
+        self.done_chars += chars
 
     def done(self) -> float:
         """The estimated share of the input done, 0 to 1 (needs the total size)."""
         if not self.total_bytes:
             return 0.0
         read = min(self.bytes_read / self.total_bytes, 1.0)
-        return read * (self.indexed_chars / self.planned_chars if self.planned_chars else 1.0)
+        return read * (min(self.done_chars / self.arrived_chars, 1.0) if self.arrived_chars else 1.0)
 
     def update(self, report: IngestReport) -> None:
         """Show the counts in `report` (the bar at once, a line when `every` seconds have passed)."""

@@ -44,16 +44,16 @@ def test_a_log_gets_a_line_a_minute_with_the_share_read_and_the_time_left() -> N
     clock.now = 30
     progress.update(report)
     assert out.getvalue() == ""
-    # Reading runs ahead: of the 45 MB read, the articles planned hold 40M characters, of which 30M
-    # are indexed: 45/107 x 30/40 = 32% done.
+    # Reading runs ahead: of the 45 MB read, the articles read hold 40M characters, of which 30M
+    # are indexed or skipped: 45/107 x 30/40 = 32% done.
     progress.read(25_000_000)
-    progress.planned(40_000_000)
-    progress.indexed(30_000_000)
+    progress.arrived(40_000_000)
+    progress.finished(30_000_000)
     clock.now = 60
     progress.update(report)
     progress.read(10_000_000)
-    progress.planned(10_000_000)
-    progress.indexed(15_000_000)
+    progress.arrived(10_000_000)
+    progress.finished(15_000_000)
     clock.now = 120
     report.duplicates = 300
     progress.update(report)
@@ -81,6 +81,13 @@ def test_an_ingest_in_a_log_writes_progress_lines_and_a_summary(store: Store, em
     ingest(store, embedder, load_paths([articles_dir], on_read=progress.read), progress=progress)
     [summary] = out.getvalue().splitlines()
     assert SUMMARY.fullmatch(summary).groups() == ("0", "5")
+
+    # A rerun skips what is indexed: skipped articles count as done.
+    out = io.StringIO()
+    progress = Progress(input_bytes([articles_dir]), live=False, every=0, stream=out)
+    ingest(store, embedder, load_paths([articles_dir], on_read=progress.read), progress=progress)
+    *lines, summary = out.getvalue().splitlines()
+    assert lines and "100% of" in lines[-1] and SUMMARY.fullmatch(summary).groups() == ("0", "5")
 
 
 def test_a_terminal_gets_a_bar_then_the_summary(store: Store, embedder: Embedder, articles_dir: Path) -> None:
