@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 from pathlib import Path
+from collections.abc import Callable
 from typing import IO
 
 from newsbot.index.store.errors import IndexLocked
@@ -13,14 +14,22 @@ LOCK_FILE = ".lock"
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file, flush it to disk, then rename it over `path`: a reader, or a
-    process killed meanwhile, sees the old file or the new one, never part of one."""
+    """Write `data` to `path` by write-then-rename (see `replace_atomically`)."""
+    replace_atomically(path, lambda tmp: tmp.write_bytes(data))
+
+
+def replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Have `write` make the new file under a temporary name, flush it to disk, then rename it over
+    `path`: a reader, or a process killed meanwhile, sees the old file or the new one, never part of
+    one. A failed write leaves no temporary file."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)

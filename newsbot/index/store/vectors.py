@@ -21,7 +21,7 @@ import faiss
 import numpy as np
 
 from newsbot.index.store.errors import CorruptIndex
-from newsbot.index.store.files import write_atomically
+from newsbot.index.store.files import replace_atomically
 
 log = logging.getLogger(__name__)
 
@@ -275,8 +275,10 @@ class VectorIndex:
         return index
 
     def save(self, path: Path) -> None:
-        """Write the index to `path` by write-then-rename (tombstones are not saved)."""
-        write_atomically(path, faiss.serialize_index(self._copy.index).tobytes())
+        """Write the index to `path` by write-then-rename (tombstones are not saved), straight from
+        FAISS to the file, so saving needs no in-memory copy of the index."""
+        index = self._copy.index
+        replace_atomically(path, lambda tmp: faiss.write_index(index, str(tmp)))
 
     # -- searching -----------------------------------------------------------------------------
 
