@@ -4,6 +4,8 @@ Metrics per retrieval mode: passage recall@1/5/10 and MRR@10 (a passage contains
 answer-hit@1 (the composed answer contains one), citation precision (the first cited sentence
 contains one), abstention on answerable and on unanswerable questions, the share of questions shown
 a short answer and the share of those that are right (within a gold answer), and latency p50/p95.
+Question sets that say which questions have their answer in the articles (realtimeqa's
+`answer_in_corpus`) get every figure twice: on all questions and on those.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Question:
     article_id: str | None = None
     history: tuple[Turn, ...] = ()
     ref_date: dt.date | None = None
+    in_corpus: bool | None = None
 
 
 @dataclass
@@ -109,8 +112,10 @@ def _jsonl_questions(raw: str, path: Path) -> Iterator[Question]:
             answers = tuple(a if isinstance(a, str) else a["text"] for a in record.get("answers") or ())
             history = tuple(Turn(h["question"], h.get("answer", "")) for h in record.get("history") or ())
             ref = record.get("ref_date")
+            in_corpus = record.get("answer_in_corpus")
             yield Question(str(record["id"]), record["question"], answers, record.get("article_id"),
-                           history, dt.date.fromisoformat(ref) if ref else None)
+                           history, dt.date.fromisoformat(ref) if ref else None,
+                           None if in_corpus is None else bool(in_corpus))
         except (ValueError, KeyError, TypeError) as exc:
             raise EvalDataError(f"{path}:{lineno}: not a question record ({exc})") from None
 
@@ -137,6 +142,7 @@ class Outcome:
     latency_ms: float
     short_shown: bool = False
     short_right: bool = False
+    in_corpus: bool | None = None
 
     @classmethod
     def from_details(cls, record: dict) -> Outcome:
@@ -164,6 +170,7 @@ def run_question(app: Newsbot, question: Question, mode: Mode, answerable: bool)
         latency_ms=round(latency, 2),
         short_shown=bool(answer and answer.short),
         short_right=bool(answer and answer.short and answerable and short_is_right(answer.short, question.answers)),
+        in_corpus=question.in_corpus,
     )
     details = {**outcome.__dict__, "question": question.question, "passages": passages}
     details.update(answer_record(answer) if answer else {"answer": "", "citations": [], "error": error})
@@ -245,4 +252,18 @@ def run(
     finally:
         if sink:
             sink.close()
-    return {mode: summarise(items) for mode, items in outcomes.items()}
+    return summaries(outcomes)
+
+
+IN_CORPUS = "answer in corpus"
+
+
+def summaries(outcomes: dict[str, list[Outcome]]) -> dict[str, dict]:
+    """Each mode's summary, and where questions say whether their answer is in the articles, the
+    summary of those that have it, as the column `<mode>, answer in corpus`."""
+    summary = {}
+    for mode, items in outcomes.items():
+        summary[mode] = summarise(items)
+        if any(o.in_corpus is not None for o in items):
+            summary[f"{mode}, {IN_CORPUS}"] = summarise([o for o in items if o.in_corpus])
+    return summary

@@ -88,3 +88,31 @@ def test_eval_metrics_match_the_hand_worked_values_and_resume(tmp_path: Path, ca
     capsys.readouterr()
     assert len(details.read_text(encoding="utf-8").splitlines()) == 6, "a second run resumes, adding nothing"
     assert json.loads(out.read_text(encoding="utf-8"))["modes"] == summary
+
+
+def test_a_question_set_with_answer_in_corpus_gets_every_figure_on_those_questions_too(tmp_path: Path, capsys) -> None:
+    corpus = tmp_path / "articles.jsonl"
+    corpus.write_text("\n".join(json.dumps(a) for a in [
+        {"id": "a1", "title": "Harbour terminal opens", "date": "2026-03-02",
+         "text": "The port authority of Valemont opened a container terminal on Monday. "
+                 "The terminal cost 410 million dollars."},
+        {"id": "a2", "title": "Frost in the valley", "date": "2026-03-03",
+         "text": "A late frost destroyed the apricot blossom in the Drummel valley."},
+    ]) + "\n", encoding="utf-8")
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("\n".join(json.dumps(q) for q in [
+        {"id": "r1", "question": "How much did the Valemont terminal cost?", "answers": ["410 million dollars"],
+         "ref_date": "2026-03-06", "answer_in_corpus": True},
+        {"id": "r2", "question": "Which singer opened the Valemont festival?", "answers": ["Mira Vance"],
+         "ref_date": "2026-03-06", "answer_in_corpus": False},
+    ]) + "\n", encoding="utf-8")
+    out = tmp_path / "out.json"
+    assert main(["eval", str(questions), "--corpus", str(corpus), "--index", str(tmp_path / "idx"),
+                 "--modes", "hybrid", "--out", str(out)]) == 0
+    table = capsys.readouterr().out
+    summary = json.loads(out.read_text(encoding="utf-8"))["modes"]
+    everything, in_corpus = summary["hybrid"], summary["hybrid, answer in corpus"]
+    assert (everything["questions"], in_corpus["questions"]) == (2, 1)
+    assert in_corpus["recall@1"] == 1.0 and in_corpus["answer_hit@1"] == 1.0
+    assert everything["answer_hit@1"] == 0.5, "the question whose answer no article holds is a miss on all"
+    assert "answer in corpus" in table

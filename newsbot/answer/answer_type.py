@@ -36,7 +36,7 @@ _RULES: tuple[tuple[str, bool, re.Pattern], ...] = tuple(
                      r"|\bwhen\b|\bhow long ago\b"),
         (AMOUNT, True, r"\bhow much (?:money |cash )?(?:[\w'’-]+ ){0,8}?(?:cost|costs|worth|pay|paid|spend|spent|raise|raised"
                        r"|fund|funding|fine|fined|charge|charged|sell|sold|bid|offer|offered|earn|earned|value)\b"
-                       r"|\bhow much money\b|\bwhat (?:price|sum)\b"),
+                       r"|\bhow much money\b|\bwhat (?:price|sum)\b|\bwhat (?:is|was|will be) the (?:price|cost)\b"),
         (NUMBER, True, r"\bhow (many|much|old|far|tall|big|large|high|deep|fast)\b|\bhow long\b"
                        r"|\bwhat (percentage|percent|share|proportion|number|amount|fraction|price|age)\b"),
         (PLACE, True, rf"\bwhere\b|{_WHICH}({'|'.join(_PLACE_NOUNS.split())})\b"),
@@ -142,8 +142,13 @@ def new_candidates(sentence: str, expected: Expected, question: str) -> list[str
     for candidate in candidates(sentence, expected.kind):
         words = _words(candidate)
         if words and not set(words) <= asked:
-            seen.setdefault(" ".join(words), candidate)
+            seen.setdefault(candidate_key(candidate), candidate)
     return list(seen.values())
+
+
+def candidate_key(candidate: str) -> str:
+    """One spelling of a candidate: "Beyoncé's" and "Beyonce" are the same answer."""
+    return " ".join(_words(candidate))
 
 
 def _is_place(sentence: str, name: str) -> bool:

@@ -1,10 +1,13 @@
-"""Calibrates `abstain_below` in `tuned.json` on SQuAD-format training data: the first half of its
-articles is indexed, the best passage's evidence score is read for every question, and the
-threshold is the score under which the wanted share of the questions about indexed articles
-falls. The questions about the other half (articles not indexed) show what it costs: how often
-the engine then abstains where it should.
+"""Calibrates `abstain_below` in `tuned.json` on training data: the best passage's evidence score
+is read for every question, and the threshold is the highest score under which at most the wanted
+share of each data set's answerable questions falls. Its unanswerable questions show what that
+costs: how often the engine then abstains where it should.
 
-    python -m newsbot.answer.calibrate TRAIN.json --index DIR [--abstain 0.03] [--write]
+SQuAD-format data: the first half of its articles is indexed (into DIR when DIR is new), and the
+questions about the other half are the unanswerable ones. A JSONL question set (realtimeqa) over an
+index of its articles: the questions with `answer_in_corpus` are the answerable ones.
+
+    python -m newsbot.answer.calibrate DATA --index DIR [DATA --index DIR ...] [--abstain 0.03] [--write]
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ ABSTAIN = 0.03
 
 def evidence_scores(data: Path, index: Path) -> tuple[np.ndarray, np.ndarray]:
     """The best re-ranked passage's score of each question (0 when nothing is found), for the
-    questions about indexed articles and about the others; indexes the first half when `index` is new."""
+    answerable questions and the others."""
     from newsbot.app import Newsbot
     from newsbot.evaluate import load_eval_data
     from newsbot.index.store import index_exists
@@ -30,9 +33,10 @@ def evidence_scores(data: Path, index: Path) -> tuple[np.ndarray, np.ndarray]:
 
     loaded = load_eval_data(data)
     half = loaded.articles[: (len(loaded.articles) + 1) // 2]
-    settings = Settings.from_env(index_dir=index)
     fresh = not index_exists(index)
-    with Newsbot.open(settings, writable=fresh, create=fresh) as app:
+    if fresh and not half:
+        raise SystemExit(f"{index} holds no index: build it from the articles of {data} first")
+    with Newsbot.open(Settings.from_env(index_dir=index), writable=fresh, create=fresh) as app:
         if fresh:
             app.add(half)
         indexed = {a.id for a in half}
@@ -41,26 +45,30 @@ def evidence_scores(data: Path, index: Path) -> tuple[np.ndarray, np.ndarray]:
         for item in loaded.questions:
             query = engine.query(item.question, item.ref_date)
             passages = engine.rerank.run(query, engine.retrieve.run(query))
-            scores[item.article_id in indexed].append(passages[0].score if passages else 0.0)
+            answerable = bool(item.in_corpus) if item.in_corpus is not None else item.article_id in indexed
+            scores[answerable].append(passages[0].score if passages else 0.0)
     return np.array(scores[True]), np.array(scores[False])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", type=Path, help="SQuAD-format training JSON")
-    parser.add_argument("--index", type=Path, required=True, help="index of the first half (built when new)")
+    parser.add_argument("pairs", nargs="+", metavar="DATA --index DIR")
+    parser.add_argument("--index", action="append", type=Path, required=True)
     parser.add_argument("--abstain", type=float, default=ABSTAIN, help="share of answerable questions to abstain on")
     parser.add_argument("--write", action="store_true", help=f"write the threshold into {TUNED.name}")
-    args = parser.parse_args(argv)
-    answerable, other = evidence_scores(args.data, args.index)
-    threshold = round(float(np.quantile(answerable, args.abstain)), 3)
-    report = (f"abstain_below {threshold}: abstains on {np.mean(answerable < threshold):.1%} of {answerable.size} "
-              f"questions about indexed articles and {np.mean(other < threshold):.1%} of {other.size} about the others")
+    args = parser.parse_intermixed_args(argv)
+    if len(args.pairs) != len(args.index):
+        parser.error("give one --index per data file")
+    sets = [(Path(data).name, *evidence_scores(Path(data), index)) for data, index in zip(args.pairs, args.index)]
+    threshold = round(min(float(np.quantile(answerable, args.abstain)) for _, answerable, _ in sets), 3)
+    report = f"abstain_below {threshold}: " + "; ".join(
+        f"{name}: abstains on {np.mean(answerable < threshold):.1%} of {answerable.size} answerable questions "
+        f"and {np.mean(other < threshold):.1%} of {other.size} others" for name, answerable, other in sets)
     print(report)
     if args.write:
         tuned = json.loads(TUNED.read_text())
         tuned["composition"]["abstain_below"] = threshold
-        tuned["tuned_on"]["abstain_below"] = f"newsbot.answer.calibrate on {args.data.name}: {report}."
+        tuned["tuned_on"]["abstain_below"] = f"newsbot.answer.calibrate: {report}."
         TUNED.write_text(json.dumps(tuned, indent=2) + "\n")
     return 0
 

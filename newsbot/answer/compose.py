@@ -1,6 +1,7 @@
 """Composition, the last stage: chosen sentence groups → an `Answer` with numbered citations, in
 date order when its sentences come from different days, and a short answer when the best sentence
-holds exactly one part of the asked type; or an abstention when evidence is weak."""
+holds a part of the asked type that stands out and its scorer is sure enough of it; or an abstention
+when evidence is weak."""
 
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ class Composer:
         if not groups or confidence < self.config.abstain_below:
             return Answer(query.question, query.text, (), (), confidence, True, query.frame, hits)
         parts, citations = self._cite(groups)
+        best = groups[0][0]
         return Answer(query.question, query.text, parts, citations, confidence, False, query.frame, hits,
-                      short_answer(groups[0][0]) if confidence >= self.config.short_answer_above else None)
+                      short_answer(best) if best.score >= self.config.short_answer_above else None)
 
     @staticmethod
     def _cite(groups: list[Group]) -> tuple[tuple[AnswerPart, ...], tuple[Citation, ...]]:
@@ -55,6 +57,7 @@ class Composer:
 
 
 def short_answer(best: ScoredSentence) -> str | None:
-    """The one candidate of the asked type in the best sentence, when a question word fixes the
-    type and the sentence holds exactly one such candidate that the question does not name."""
-    return best.candidates[0] if best.expected.confident and len(best.candidates) == 1 else None
+    """The candidate of the asked type in the best sentence, when a question word fixes the type and
+    the sentence holds one such candidate that the question does not name, or one that more other
+    articles name than the rest."""
+    return best.candidates[0] if best.expected.confident and best.lead else None

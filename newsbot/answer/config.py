@@ -15,9 +15,11 @@ TUNED = Path(__file__).with_name("tuned.json")
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """How many passages search hands the re-ranker, and how it fuses its two rankings."""
+    """How many passages search hands the re-ranker, how many of any date join those of the dates a
+    question names, and how search fuses its two rankings."""
 
     pool: int
+    beyond_dates: int
     fusion: Fusion
 
 
@@ -35,14 +37,12 @@ class RerankConfig:
 
 @dataclass(frozen=True)
 class SentenceConfig:
-    """Which passages' sentences compete for the answer, and the weights of a sentence's score."""
+    """Which passages' sentences compete for the answer, and the logistic scorer that gives each the
+    chance that it holds the answer: a weight per feature (`select.FEATURES`) and a bias."""
 
     passages_read: int
-    similarity: float
-    keywords: float
-    rank: float
-    recency: float
-    answer_type: float
+    bias: float
+    weights: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,9 @@ class AnswerConfig:
     @classmethod
     def from_dict(cls, data: dict) -> AnswerConfig:
         retrieval = dict(data["retrieval"])
-        pool = retrieval.pop("pool")
+        pool, beyond = retrieval.pop("pool"), retrieval.pop("beyond_dates")
         return cls(
-            retrieval=RetrievalConfig(pool, _build(Fusion, retrieval)),
+            retrieval=RetrievalConfig(pool, beyond, _build(Fusion, retrieval)),
             rerank=_build(RerankConfig, data["rerank"]),
             sentences=_build(SentenceConfig, data["sentences"]),
             composition=_build(CompositionConfig, data["composition"]),

@@ -55,11 +55,12 @@ class AnswerEngine:
               filters: Filters = Filters(), text: str | None = None) -> Query:
         """The encoded `Query` for a validated question, searching `text` (default: the question)
         within the dates its time words name, counted from `today`."""
-        frame = time_frame(question, today or dt.date.today())
+        today = today or dt.date.today()
+        frame = time_frame(question, today)
         if frame.since or frame.until:
             filters = Filters(since=frame.since, until=frame.until, sources=filters.sources)
         text = text or question
-        return Query(question, text, self.embedder.encode_query(text), frame, filters, Mode(mode))
+        return Query(question, text, self.embedder.encode_query(text), frame, filters, Mode(mode), today)
 
     def run(self, query: Query) -> Answer:
         """The pipeline over one encoded query (`--log-level DEBUG` shows each stage's output)."""

@@ -30,11 +30,13 @@ class SentenceEvidence:
 
 @dataclass(frozen=True)
 class RankedPassage:
-    """A pooled passage, its sentences and its evidence score; `hit.rank` is its re-ranked rank."""
+    """A pooled passage, its sentences and its evidence score; `hit.rank` is its re-ranked rank;
+    `title_terms` is the weighted share of the question's stems in its article's title."""
 
     hit: Hit
     sentences: tuple[SentenceEvidence, ...]
     score: float
+    title_terms: float = 0.0
 
 
 class _TermWeights:
@@ -80,12 +82,13 @@ class Reranker:
         cfg = self.config
         own = set().union(*(stems(s.text) for s in evidence))
         similarity = floor if hit.similarity is None else hit.similarity
+        title = terms.share(stems(hit.article.title))
         score = (cfg.passage_similarity * similarity
                  + cfg.sentence_similarity * max(s.similarity for s in evidence)
                  + cfg.sentence_terms * max(s.terms for s in evidence)
                  + cfg.passage_terms * terms.share(own)
-                 + cfg.title_terms * terms.share(stems(hit.article.title)))
-        return RankedPassage(hit, evidence, score / self._total)
+                 + cfg.title_terms * title)
+        return RankedPassage(hit, evidence, score / self._total, title)
 
 
 def _text(hit: Hit, start: int, end: int) -> str:
@@ -95,4 +98,4 @@ def _text(hit: Hit, start: int, end: int) -> str:
 
 def _reranked(passage: RankedPassage, rank: int) -> RankedPassage:
     hit = replace(passage.hit, rank=rank)
-    return RankedPassage(hit, tuple(replace(s, hit=hit) for s in passage.sentences), passage.score)
+    return replace(passage, hit=hit, sentences=tuple(replace(s, hit=hit) for s in passage.sentences))

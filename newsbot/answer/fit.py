@@ -1,16 +1,18 @@
-"""Fits the sentence weights of `tuned.json` on training questions: each question's quotable
-sentences and their features are read once, then a grid search maximises the share of questions
-whose best-scored sentence holds a gold answer (the eval's citation precision). The similarity
-weight stays as it is: it sets the scale that the composition thresholds were tuned to; the
-keyword weight too by default, since SQuAD rewards copied words that paraphrased questions lack.
+"""Fits the sentence scorer of `tuned.json` on training questions: a logistic regression over each
+quotable sentence's features (`select.FEATURES`) that gives the chance it holds a gold answer, how
+many re-ranked passages it reads, and the composition thresholds in its scale (when a short answer
+is shown, when a second sentence is). Every choice is made on questions the model was not fitted on
+(two folds), each data set weighing the same.
 
-    python -m newsbot.answer.fit DATA --index DIR [DATA --index DIR ...] [--features F.pickle] [--write]
+    python -m newsbot.answer.fit DATA --index DIR [DATA --index DIR ...] [--features DIR] [--write]
+
+SQuAD-format DATA is indexed into DIR when DIR is new; a JSONL question set needs DIR built from
+its articles (`newsbot index add`).
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import pickle
 import random
@@ -20,119 +22,229 @@ from pathlib import Path
 import numpy as np
 
 from newsbot.answer.answer_type import expected_type
-from newsbot.answer.config import TUNED, load_config
-from newsbot.answer.select import sentence_features
+from newsbot.answer.compose import short_answer
+from newsbot.answer.config import TUNED
+from newsbot.answer.select import FEATURES, ScoredSentence, sentence_features
 
-WEIGHTS = ("similarity", "keywords", "rank", "recency", "answer_type")
-FITTED = ("rank", "answer_type")
-GRID = {
-    "keywords": (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.8),
-    "rank": (0.0, 0.05, 0.1, 0.15, 0.2, 0.3),
-    "recency": (0.0, 0.05, 0.1, 0.15, 0.2),
-    "answer_type": (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4),
-}
+READS = (2, 3, 4, 6, 8, 10)
+SHORT_RIGHT = 0.85  # the share of shown short answers that must be right (issue target)
+MEAN_SENTENCES = 2.5  # at most two or three sentences an answer on average keep a reply short to read
+FLOORS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+WITHIN = (0.3, 0.4, 0.5, 0.6, 0.7, 0.85)
+C = 1.0  # the regression's inverse regularisation strength
 
 
 @dataclass(frozen=True)
 class Question:
-    """One answered training question: its sentences' features (rows) and which hold an answer."""
+    """One training question: its sentences' features (rows), which hold a gold answer, the
+    re-ranked rank of their passages, and whether the short answer each would give is right (1),
+    wrong (0) or none (-1)."""
 
     features: np.ndarray
     labels: np.ndarray
+    ranks: np.ndarray
+    shorts: np.ndarray
+
+    def upto(self, read: int) -> Question:
+        keep = self.ranks <= read
+        return Question(self.features[keep], self.labels[keep], self.ranks[keep], self.shorts[keep])
 
 
-def collect(data: Path, index: Path) -> list[Question]:
+def collect(data: Path, index: Path, read: int = max(READS)) -> list[Question]:
     """The training questions of `data` over the index at `index` that the composer would answer."""
     from newsbot.app import Newsbot
-    from newsbot.evaluate import contains_answer, load_eval_data
+    from newsbot.evaluate import contains_answer, load_eval_data, short_is_right
+    from newsbot.index.store import index_exists
     from newsbot.settings import Settings
 
-    questions = [q for q in load_eval_data(data).questions if q.answers]
+    loaded = load_eval_data(data)
+    fresh = not index_exists(index)
+    if fresh and not loaded.articles:
+        raise SystemExit(f"{index} holds no index: build it from the articles of {data} first")
     collected = []
-    with Newsbot.open(Settings(index_dir=index)) as app:
+    with Newsbot.open(Settings.from_env(index_dir=index), writable=fresh, create=fresh) as app:
+        if fresh:
+            app.add(loaded.articles)
         engine = app.engine
-        for item in questions:
+        for item in loaded.questions:
+            if not item.answers:
+                continue
             query = engine.query(item.question, item.ref_date)
             passages = engine.rerank.run(query, engine.retrieve.run(query))
             if not passages or passages[0].score < engine.config.composition.abstain_below:
                 continue
-            read = passages[: engine.config.sentences.passages_read]
-            rows = [((s.similarity, s.terms, f.rank, f.recency, float(bool(f.candidates))),
-                     contains_answer(s.text, item.answers))
-                    for s, f in sentence_features(query, read, expected_type(item.question))]
+            expected = expected_type(item.question)
+            rows, labels, ranks, shorts = [], [], [], []
+            for sentence, features in sentence_features(query, passages[:read], expected):
+                rows.append(features.values)
+                labels.append(contains_answer(sentence.text, item.answers))
+                ranks.append(sentence.hit.rank)
+                short = short_answer(ScoredSentence(sentence, 0.0, features.candidates, expected, features.lead))
+                shorts.append(-1 if short is None else int(short_is_right(short, item.answers)))
             if rows:
-                collected.append(Question(np.array([r for r, _ in rows]), np.array([h for _, h in rows])))
+                collected.append(Question(np.array(rows), np.array(labels), np.array(ranks), np.array(shorts)))
     return collected
 
 
-def precision(questions: list[Question], weights: dict[str, float]) -> float:
+def cached(data: Path, index: Path, folder: Path | None) -> list[Question]:
+    """`collect(data, index)`, kept in `folder` (when given) as `<data name>.pickle` for the next run."""
+    path = folder / f"{data.name}.pickle" if folder else None
+    if path and path.exists():
+        return [Question(*arrays) for arrays in pickle.loads(path.read_bytes())]
+    questions = collect(data, index)
+    if path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(pickle.dumps([(q.features, q.labels, q.ranks, q.shorts) for q in questions]))
+    return questions
+
+
+def fit(sets: list[list[Question]]):
+    """A logistic regression over the sentences of `sets`, each set weighing the same in total."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.concatenate([q.features for qs in sets for q in qs])
+    y = np.concatenate([q.labels for qs in sets for q in qs])
+    rows = [sum(len(q.labels) for q in qs) for qs in sets]
+    weight = np.concatenate([np.full(n, len(y) / (len(sets) * n)) for n in rows if n])
+    return LogisticRegression(C=C, max_iter=2000).fit(x, y, sample_weight=weight)
+
+
+def chances(model, question: Question) -> np.ndarray:
+    return model.predict_proba(question.features)[:, 1] if len(question.labels) else np.zeros(0)
+
+
+def precision(model, questions: list[Question]) -> float:
     """The share of questions whose best-scored sentence holds a gold answer."""
-    w = np.array([weights[name] for name in WEIGHTS])
-    return float(np.mean([q.labels[int(np.argmax(q.features @ w))] for q in questions])) if questions else 0.0
+    hits = [q.labels[int(np.argmax(chances(model, q)))] if len(q.labels) else False for q in questions]
+    return float(np.mean(hits)) if hits else 0.0
 
 
-def search(questions: list[Question], start: dict[str, float], names: tuple[str, ...] = FITTED) -> dict[str, float]:
-    """The best weights `names` on GRID's full product, the others as in `start`; of equal
-    precisions, the one nearest `start`."""
-    best, key = dict(start), (precision(questions, start), 0.0)
-    for values in itertools.product(*(GRID[name] for name in names)):
-        trial = {**start, **dict(zip(names, values))}
-        trial_key = (precision(questions, trial), -sum(abs(trial[n] - start[n]) for n in names))
-        if trial_key > key:
-            best, key = trial, trial_key
-    return best
+def folds(questions: list[Question]) -> tuple[list[Question], list[Question]]:
+    order = random.Random(0).sample(range(len(questions)), len(questions))
+    return [questions[i] for i in order[::2]], [questions[i] for i in order[1::2]]
+
+
+def held_out(sets: list[list[Question]], read: int) -> tuple[list[list[Question]], list[list[np.ndarray]]]:
+    """Each set's questions (read up to `read` passages) with their chances from the model fitted
+    on the other fold."""
+    parts = [folds([q.upto(read) for q in qs]) for qs in sets]
+    out_questions: list[list[Question]] = [[] for _ in sets]
+    out_chances: list[list[np.ndarray]] = [[] for _ in sets]
+    for train, test in ((0, 1), (1, 0)):
+        model = fit([p[train] for p in parts])
+        for i, p in enumerate(parts):
+            out_questions[i] += p[test]
+            out_chances[i] += [chances(model, q) for q in p[test]]
+    return out_questions, out_chances
+
+
+def top1(questions: list[Question], scores: list[np.ndarray]) -> float:
+    return float(np.mean([q.labels[int(np.argmax(s))] if len(s) else False for q, s in zip(questions, scores)]))
+
+
+def short_threshold(sets, scores) -> tuple[float, dict]:
+    """The lowest chance at which the best sentences' short answers are right `SHORT_RIGHT` of the
+    time over all sets (1.0, never, when none is), and the share shown and right per set there."""
+    best = [(float(s.max()), int(q.shorts[int(np.argmax(s))])) for qs, ss in zip(sets, scores)
+            for q, s in zip(qs, ss) if len(s)]
+    threshold = 1.0  # never shown: no threshold gives right enough short answers
+    for step in np.arange(0.05, 1.0, 0.05):
+        shown = [right for chance, right in best if chance >= step and right >= 0]
+        if shown and np.mean(shown) >= SHORT_RIGHT:
+            threshold = round(float(step), 2)
+            break
+    figures = {}
+    for i, (qs, ss) in enumerate(zip(sets, scores)):
+        shown = [int(q.shorts[int(np.argmax(s))]) for q, s in zip(qs, ss)
+                 if len(s) and s.max() >= threshold and q.shorts[int(np.argmax(s))] >= 0]
+        figures[i] = {"shown": round(len(shown) / max(1, len(qs)), 3),
+                      "right": round(float(np.mean(shown)), 3) if shown else None}
+    return threshold, figures
+
+
+def composition(sets, scores) -> tuple[float, float, dict]:
+    """The sentence floor and keep-within ratio (up to three sentences) under which the answer holds
+    a gold answer most often with at most `MEAN_SENTENCES` sentences on average (duplicates not merged)."""
+    best = (-1.0, 0.0, 0.0, 0.0)
+    for floor in FLOORS:
+        for within in WITHIN:
+            hits, lengths = [], []
+            for qs, ss in zip(sets, scores):
+                h, n = [], []
+                for q, s in zip(qs, ss):
+                    order = np.argsort(-s)[:3] if len(s) else np.zeros(0, dtype=int)
+                    kept = [i for j, i in enumerate(order) if j == 0 or s[i] >= max(floor, s[order[0]] * within)]
+                    h.append(bool(any(q.labels[i] for i in kept)))
+                    n.append(len(kept))
+                hits.append(float(np.mean(h)))
+                lengths.append(float(np.mean(n)))
+            if max(lengths) <= MEAN_SENTENCES and np.mean(hits) > best[0]:
+                best = (float(np.mean(hits)), floor, within, max(lengths))
+    return best[1], best[2], {"answer_hit": round(best[0], 4), "mean_sentences": round(best[3], 2)}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pairs", nargs="+", metavar="DATA --index DIR")
     parser.add_argument("--index", action="append", type=Path, required=True)
-    parser.add_argument("--features", type=Path, help="read the collected features here, or collect and save them")
-    parser.add_argument("--fit", default=",".join(FITTED), help="comma-separated weights to fit (default: %(default)s)")
-    parser.add_argument("--write", action="store_true", help=f"write the weights into {TUNED.name}")
+    parser.add_argument("--features", type=Path, metavar="DIR",
+                        help="keep each data set's collected features here, and read them on the next run")
+    parser.add_argument("--write", action="store_true", help=f"write the scorer into {TUNED.name}")
     args = parser.parse_intermixed_args(argv)
     if len(args.pairs) != len(args.index):
         parser.error("give one --index per data file")
-    if args.features and args.features.exists():
-        questions = [Question(*arrays) for arrays in pickle.loads(args.features.read_bytes())]
-    else:
-        questions = [q for data, index in zip(args.pairs, args.index) for q in collect(Path(data), index)]
-        if args.features:
-            args.features.write_bytes(pickle.dumps([(q.features, q.labels) for q in questions]))
-    start = {name: getattr(load_config().sentences, name) for name in WEIGHTS}
-    names = tuple(args.fit.split(","))
-    order = random.Random(0).sample(range(len(questions)), len(questions))
-    half, rest = [questions[i] for i in order[::2]], [questions[i] for i in order[1::2]]
-    fitted_half = search(half, start, names)
-    fitted = search(questions, start, names)
+    sets = [cached(Path(data), index, args.features) for data, index in zip(args.pairs, args.index)]
+    names = [Path(p).name for p in args.pairs]
+    by_read = {}
+    for read in READS:
+        questions, scores = held_out(sets, read)
+        by_read[read] = [round(top1(qs, ss), 4) for qs, ss in zip(questions, scores)]
+    read = max(READS, key=lambda r: (np.mean(by_read[r]), -r))
+    questions, scores = held_out(sets, read)
+    short_above, short_figures = short_threshold(questions, scores)
+    floor, within, answer_figures = composition(questions, scores)
+    model = fit([[q.upto(read) for q in qs] for qs in sets])
     report = {
-        "questions": len(questions), "start": start, "start_precision": round(precision(questions, start), 4),
-        "fitted": fitted, "fitted_precision": round(precision(questions, fitted), 4),
-        "half_fitted": fitted_half, "half_in": round(precision(half, fitted_half), 4),
-        "half_out": round(precision(rest, fitted_half), 4), "half_out_start": round(precision(rest, start), 4),
-        "without_answer_type": round(precision(questions, search(questions, {**start, "answer_type": 0.0},
-                                                                 ("rank",))), 4),
-        "keywords_free": round(precision(questions, search(questions, start, WEIGHTS[1:])), 4),
+        "questions": dict(zip(names, map(len, sets))),
+        "held_out_precision_by_passages_read": {r: dict(zip(names, v)) for r, v in by_read.items()},
+        "passages_read": read,
+        "in_sample_precision": dict(zip(names, (round(precision(model, [q.upto(read) for q in qs]), 4) for qs in sets))),
+        "short_answer_above": short_above,
+        "short_answers": {names[i]: f for i, f in short_figures.items()},
+        "sentence_floor": floor, "keep_within": within, "answers": answer_figures,
+        "bias": round(float(model.intercept_[0]), 4),
+        "weights": {name: round(float(w), 4) for name, w in zip(FEATURES, model.coef_[0])},
     }
     print(json.dumps(report, indent=2))
     if args.write:
-        write(fitted, report, [str(p) for p in args.pairs], names)
+        write(report)
     return 0
 
 
-def write(fitted: dict[str, float], report: dict, data: list[str], names: tuple[str, ...]) -> None:
-    """The fitted weights and their training figures into tuned.json's `sentences` section."""
+def write(report: dict) -> None:
+    """The fitted scorer and thresholds into tuned.json, with their training figures."""
     tuned = json.loads(TUNED.read_text(encoding="utf-8"))
-    tuned["sentences"].update(fitted)
+    tuned["sentences"] = {"passages_read": report["passages_read"], "bias": report["bias"],
+                          "weights": report["weights"]}
+    for name in ("short_answer_above", "sentence_floor", "keep_within"):
+        tuned["composition"][name] = report[name]
+    held = report["held_out_precision_by_passages_read"][report["passages_read"]]
     tuned["tuned_on"]["sentences"] = (
-        f"newsbot.answer.fit of {'/'.join(names)} on {', '.join(Path(d).name for d in data)} "
-        f"({report['questions']} answered questions, "
-        f"questions and page furniture never quoted): first-cited-sentence precision {report['start_precision']} "
-        f"with the previous weights, {report['fitted_precision']} fitted; fitted on a random half "
-        f"{report['half_in']}, on the other half {report['half_out']} (previous weights: {report['half_out_start']}); "
-        f"best without the answer-type feature {report['without_answer_type']}; with the keyword weight fitted "
-        f"too {report['keywords_free']}; it stays at 0.25, since 0.3-0.4 answered the paraphrase test "
-        f"(tests/answer/test_engine.py) with the wrong sentence first when the keyword weight was last tuned."
+        f"newsbot.answer.fit: a logistic regression on {json.dumps(report['questions'])} answered training "
+        f"questions (questions and page furniture never quoted, each set weighing the same); the best-scored "
+        f"sentence held a gold answer for {json.dumps(held)} of the questions of the fold not fitted on, "
+        f"reading {report['passages_read']} passages (by passages read: "
+        f"{json.dumps(report['held_out_precision_by_passages_read'])})."
+    )
+    shorts = (f"a short answer from a sentence scored {report['short_answer_above']}+ was right "
+              f"{SHORT_RIGHT}+ of the time ({json.dumps(report['short_answers'])})"
+              if report["short_answer_above"] < 1 else
+              f"no score made short answers right {SHORT_RIGHT} of the time, so none is shown")
+    tuned["tuned_on"]["composition"] = (
+        f"newsbot.answer.fit, on held-out folds: {shorts}; a second or third sentence joins when it scores "
+        f"{report['sentence_floor']}+ and {report['keep_within']}+ of the best, the best answer-hit "
+        f"({report['answers']['answer_hit']}) for at most {MEAN_SENTENCES} sentences on average "
+        f"({report['answers']['mean_sentences']})."
     )
     TUNED.write_text(json.dumps(tuned, indent=2) + "\n", encoding="utf-8")
 

@@ -3,6 +3,7 @@ once, with its time frame and filters."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,8 @@ class QuestionError(ValueError):
 @dataclass(frozen=True)
 class Query:
     """What every stage reads: the question as asked, the text searched for (the question, or the
-    question with the one before it), that text's vector, and when and where to look."""
+    question with the one before it), that text's vector, and when and where to look; `today` is
+    the day it is asked, which its time words count from."""
 
     question: str
     text: str
@@ -37,6 +39,7 @@ class Query:
     frame: TimeFrame
     filters: Filters
     mode: Mode
+    today: dt.date
 
 
 def validate_question(question: str) -> str:

@@ -1,5 +1,5 @@
 """Retrieval, the pipeline's first stage: a `Query` → a `Pool` of passages with their stored
-sentence vectors, searched within the question's dates, or across all dates when none match."""
+sentence vectors: those of the question's dates first, then the best of any date."""
 
 from __future__ import annotations
 
@@ -31,20 +31,25 @@ class Retriever:
         self.config = config
 
     def run(self, query: Query) -> Pool:
-        hits = self._search(query, query.filters)
+        hits = self._search(query, query.filters, self.config.pool)
         ignore = stems(query.frame.phrase) if query.frame.phrase else frozenset()
         dated = bool(query.filters.since or query.filters.until)
-        if not hits and dated:
-            # A date may say when something happened rather than when it was reported: with no
-            # article of that time, search them all and let the date's words count as evidence.
-            hits = self._search(query, Filters(sources=query.filters.sources))
-            ignore, dated = frozenset(), False
+        if dated and (not hits or self.config.beyond_dates):
+            # A date may say when something happened rather than when it was reported, and a quiz's
+            # "this week" may be answered by last week's article: the best passages of any date join
+            # those of the question's dates; with none of those dates, the time words count as
+            # evidence like any other.
+            anywhere = self._search(query, Filters(sources=query.filters.sources), self.config.beyond_dates or self.config.pool)
+            if not hits:
+                ignore, dated = frozenset(), False
+            known = {hit.key for hit in hits}
+            hits += [hit for hit in anywhere if hit.key not in known]
         sentences = self.searcher.sentences(hits)
         return Pool(tuple(hits), tuple(tuple(s) for s in sentences), ignore, dated)
 
-    def _search(self, query: Query, filters: Filters) -> list[Hit]:
+    def _search(self, query: Query, filters: Filters, k: int) -> list[Hit]:
         try:
-            return self.searcher.search(query.text, k=self.config.pool, mode=query.mode, filters=filters,
+            return self.searcher.search(query.text, k=k, mode=query.mode, filters=filters,
                                         query_vector=query.vector)
         except QueryError:
             return []

@@ -4,10 +4,13 @@ sentences from several articles form one group)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from newsbot.answer.answer_type import Expected, expected_type, new_candidates
+import numpy as np
+
+from newsbot.answer.answer_type import Expected, candidate_key, expected_type, new_candidates
 from newsbot.answer.config import CompositionConfig, SentenceConfig
 from newsbot.answer.debris import is_debris
 from newsbot.answer.evidence import RankedPassage, SentenceEvidence
@@ -16,13 +19,16 @@ from newsbot.answer.query import Query
 
 @dataclass(frozen=True)
 class ScoredSentence:
-    """A sentence's evidence, its score as a candidate for the answer, and the parts of it of the
-    type the question asks for that the question does not already name."""
+    """A sentence's evidence, its score as a candidate for the answer (the learned chance that it
+    holds it), and the parts of it of the type the question asks for that the question does not
+    already name, those that more other articles name first; `lead` when the first is named by more
+    articles than the next (or stands alone)."""
 
     evidence: SentenceEvidence
     score: float
     candidates: tuple[str, ...] = ()
     expected: Expected = Expected(None)
+    lead: bool = False
 
 
 Group = list[ScoredSentence]
@@ -35,19 +41,24 @@ class SentenceSelector:
     def __init__(self, sentences: SentenceConfig, composition: CompositionConfig) -> None:
         self.config = sentences
         self.limits = composition
+        if set(sentences.weights) != set(FEATURES):
+            raise ValueError(f"the sentence scorer needs a weight for each of {FEATURES}, got {sorted(sentences.weights)}")
+        self._weights = np.array([sentences.weights[name] for name in FEATURES])
 
     def run(self, query: Query, passages: list[RankedPassage]) -> list[Group]:
         return self._group(self.scored(query, passages))
 
     def scored(self, query: Query, passages: list[RankedPassage]) -> list[ScoredSentence]:
-        """The distinct quotable sentences of the best `passages_read` passages, scored, best first."""
-        cfg = self.config
+        """The distinct quotable sentences of the best `passages_read` passages, each scored with the
+        learned chance that it holds the answer, best first."""
         expected = expected_type(query.question)
-        scored = []
-        for sentence, features in sentence_features(query, passages[: cfg.passages_read], expected):
-            score = (cfg.similarity * sentence.similarity + cfg.keywords * sentence.terms + cfg.rank * features.rank
-                     + cfg.recency * features.recency + cfg.answer_type * bool(features.candidates))
-            scored.append(ScoredSentence(sentence, score, features.candidates, expected))
+        rows = list(sentence_features(query, passages[: self.config.passages_read], expected))
+        if not rows:
+            return []
+        logits = np.array([features.values for _, features in rows]) @ self._weights + self.config.bias
+        chances = 1 / (1 + np.exp(-logits))
+        scored = [ScoredSentence(sentence, float(chance), features.candidates, expected, features.lead)
+                  for (sentence, features), chance in zip(rows, chances)]
         return sorted(scored, key=lambda c: -c.score)
 
     def _group(self, candidates: list[ScoredSentence]) -> list[Group]:
@@ -66,30 +77,68 @@ class SentenceSelector:
         return groups
 
 
+# What the scorer knows of a sentence, in the order of its weights: its cosine to the question and
+# share of the question's rare stems; its passage's evidence score, re-ranked rank and title match;
+# whether it holds a new candidate of the asked type (or lacks one when a type is asked), and how
+# many other articles of the passages read name that candidate too (news repeats its answers); its
+# article's date against the day of the question (how near, whether later, whether within the dates
+# the question names) and against the pool's (recency, when the question asks for the latest); how
+# far into its article it is, and its length.
+FEATURES = ("similarity", "terms", "passage", "rank", "title", "typed", "untyped", "support", "recency", "dated",
+            "near", "later", "in_frame", "position", "length")
+SUPPORT = 3  # other articles naming a candidate at which its support feature saturates
+
+
 @dataclass(frozen=True)
 class Features:
-    """A sentence's features beside its evidence: passage rank, recency, answer candidates."""
+    """A sentence's feature values (in `FEATURES` order), its answer candidates, best supported
+    first, and whether the first leads (see `ScoredSentence`)."""
 
-    rank: float
-    recency: float
+    values: tuple[float, ...]
     candidates: tuple[str, ...]
+    lead: bool = False
 
 
 def sentence_features(query: Query, passages: list[RankedPassage],
                       expected: Expected) -> Iterator[tuple[SentenceEvidence, Features]]:
     """(sentence, features) for the distinct sentences of `passages` that are not debris."""
     seen: set[tuple[str, int]] = set()
-    sentences: list[SentenceEvidence] = []
+    sentences: list[tuple[SentenceEvidence, RankedPassage]] = []
     for passage in passages:
         for sentence in passage.sentences:
             if (sentence.hit.article.id, sentence.start) not in seen and not is_debris(sentence.text):
                 seen.add((sentence.hit.article.id, sentence.start))
-                sentences.append(sentence)
-    dates = [s.hit.article.date.toordinal() for s in sentences if s.hit.article.date]
+                sentences.append((sentence, passage))
+    found_in = [tuple(new_candidates(s.text, expected, query.text)) if expected.kind else () for s, _ in sentences]
+    naming: dict[str, set[str]] = {}
+    for (sentence, _), found in zip(sentences, found_in):
+        for candidate in found:
+            naming.setdefault(candidate_key(candidate), set()).add(sentence.hit.article.id)
+    dates = [s.hit.article.date.toordinal() for s, _ in sentences if s.hit.article.date]
     oldest, newest = (min(dates), max(dates)) if dates else (0, 0)
-    for sentence in sentences:
+    frame = query.frame
+    for (sentence, passage), found in zip(sentences, found_in):
+        support = sorted(((len(naming[candidate_key(c)] - {sentence.hit.article.id}), c) for c in found),
+                         key=lambda pair: -pair[0])
         date = sentence.hit.article.date
-        recent = query.frame.recent and date and newest > oldest
-        recency = (date.toordinal() - oldest) / (newest - oldest) if recent else 0.0
-        found = tuple(new_candidates(sentence.text, expected, query.text)) if expected.kind else ()
-        yield sentence, Features(2 / (sentence.hit.rank + 1), recency, found)
+        recent = frame.recent and date and newest > oldest
+        days = (query.today - date).days if date else 0
+        in_frame = bool(date and (frame.since or frame.until)
+                        and (frame.since or dt.date.min) <= date <= (frame.until or dt.date.max))
+        yield sentence, Features((
+            sentence.similarity,
+            sentence.terms,
+            passage.score,
+            2 / (sentence.hit.rank + 1),
+            passage.title_terms,
+            float(bool(found)),
+            float(bool(expected.kind) and not found),
+            min(1.0, support[0][0] / SUPPORT) if support else 0.0,
+            (date.toordinal() - oldest) / (newest - oldest) if recent else 0.0,
+            float(date is not None),
+            1 / (1 + abs(days) / 7) if date else 0.0,
+            float(days < 0),
+            float(in_frame),
+            min(1.0, sentence.start / 5000),
+            min(1.0, len(sentence.text.split()) / 50),
+        ), tuple(c for _, c in support), len(support) == 1 or (len(support) > 1 and support[0][0] > support[1][0]))

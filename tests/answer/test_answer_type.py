@@ -13,6 +13,7 @@ QUESTIONS = [
     ("When did the floods halt the work?", DATE, True),
     ("How many people does the bakery employ?", NUMBER, True),
     ("What percentage of voters backed the bridge?", NUMBER, True),
+    ("What is the price of the new river crossing?", AMOUNT, True),
     ("Where did the bakery open its fortieth shop?", PLACE, True),
     ("Which country will host the next summit?", PLACE, True),
     ("Which company opened a shop in Tilby?", NAME, True),

@@ -106,8 +106,9 @@ def test_last_week_filters_by_the_reference_date(engine) -> None:
     answer = engine.answer("What happened to the bridge last week?", today=dt.date(2024, 3, 20))
     assert (answer.time_frame.since, answer.time_frame.until) == (dt.date(2024, 3, 11), dt.date(2024, 3, 17))
     assert not answer.abstained
-    assert {c.date for c in answer.citations} == {dt.date(2024, 3, 13)}
-    assert all(h.article.date == dt.date(2024, 3, 13) for h in answer.hits)
+    assert answer.citations[0].date == dt.date(2024, 3, 13)
+    assert answer.hits[0].article.date == dt.date(2024, 3, 13)
+    assert len({h.article.date for h in answer.hits}) > 1, "passages of other dates are kept, behind"
 
 
 def test_a_year_with_no_articles_of_its_own_is_searched_as_words(engine) -> None:
@@ -212,6 +213,6 @@ def test_eval_answers_each_question_on_its_own_reference_date(tmp_path) -> None:
         for ref in (dt.date(2024, 3, 20), dt.date(2024, 3, 11)):
             question = Question("q", "What happened to the Marlow cycling bridge last week?", ("floods",), ref_date=ref)
             _, record = run_question(app, question, Mode.HYBRID, answerable=True)
-            dates[ref] = {c["date"] for c in record["citations"]}
-    assert dates[dt.date(2024, 3, 20)] == {"2024-03-13"}
-    assert dates[dt.date(2024, 3, 11)] and all("2024-03-04" <= d <= "2024-03-10" for d in dates[dt.date(2024, 3, 11)])
+            dates[ref] = [c["date"] for c in record["citations"]]
+    assert "2024-03-13" in dates[dt.date(2024, 3, 20)]
+    assert "2024-03-04" <= dates[dt.date(2024, 3, 11)][0] <= "2024-03-10"

@@ -1,35 +1,62 @@
-"""The sentence-weight fit: precision of the best-scored sentence, and the grid search over it."""
+"""The sentence scorer's fit (a logistic regression, and the choices made on held-out folds), and
+the abstention calibration."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from newsbot.answer.fit import Question, precision, search
+from newsbot.answer.fit import Question, held_out, precision, short_threshold, fit
+from newsbot.answer.select import FEATURES
 
-START = {"similarity": 0.7, "keywords": 0.25, "rank": 0.15, "recency": 0.1, "answer_type": 0.0}
-
-
-def _question(rows: list[tuple[float, float, float, float, float]], answer: int) -> Question:
-    labels = np.zeros(len(rows), dtype=bool)
-    labels[answer] = True
-    return Question(np.array(rows), labels)
+TYPED, SIMILARITY = FEATURES.index("typed"), FEATURES.index("similarity")
 
 
-# Rows: similarity, keywords, rank, recency, answer type. The answer sentence is a little less
-# similar than a look-alike but holds the asked type; the sentences are of one date (recency 0).
-TYPED = _question([(0.80, 0.5, 1.0, 0.0, 0.0), (0.72, 0.5, 1.0, 0.0, 1.0)], answer=1)
-PLAIN = _question([(0.80, 0.5, 1.0, 0.0, 0.0), (0.60, 0.5, 1.0, 0.0, 0.0)], answer=0)
+def _questions(n: int, seed: int) -> list[Question]:
+    """Questions of four sentences: the answer is never the most similar one but always the only
+    one holding a candidate of the asked type; its passage is ranked second."""
+    rng = np.random.default_rng(seed)
+    questions = []
+    for _ in range(n):
+        features = rng.uniform(0, 0.2, (4, len(FEATURES)))
+        features[:, SIMILARITY] = [0.8, 0.7, 0.6, 0.5]
+        features[:, TYPED] = 0
+        answer = int(rng.integers(1, 4))
+        features[answer, TYPED] = 1
+        labels = np.arange(4) == answer
+        shorts = np.where(labels, 1, 0)
+        questions.append(Question(features, labels, np.array([1, 2, 2, 3]), shorts))
+    return questions
 
 
-def test_precision_is_the_share_of_questions_answered_by_their_best_sentence() -> None:
-    assert precision([TYPED, PLAIN], START) == 0.5
-    assert precision([TYPED, PLAIN], {**START, "answer_type": 0.1}) == 1.0
+def test_the_scorer_learns_that_the_asked_type_outweighs_similarity() -> None:
+    model = fit([_questions(60, 0)])
+    weights = dict(zip(FEATURES, model.coef_[0]))
+    assert weights["typed"] > 0 and weights["typed"] > abs(weights["similarity"])
+    assert precision(model, _questions(40, 1)) == 1.0
 
 
-def test_the_search_finds_the_smallest_answer_type_weight_that_helps() -> None:
-    fitted = search([TYPED, PLAIN], START)
-    assert fitted["answer_type"] == 0.1 and fitted["rank"] == START["rank"]
-    assert fitted["similarity"] == START["similarity"] and fitted["keywords"] == START["keywords"]
+def test_held_out_chances_come_from_the_other_fold_and_reading_fewer_passages_drops_sentences() -> None:
+    sets = [_questions(30, 2)]
+    questions, chances = held_out(sets, read=2)
+    assert len(questions[0]) == 30 and all(len(q.labels) == 3 for q in questions[0])
+    assert all(len(c) == len(q.labels) for q, c in zip(questions[0], chances[0]))
+
+
+def test_the_short_answer_threshold_is_the_lowest_chance_with_right_enough_short_answers() -> None:
+    right = Question(np.zeros((1, len(FEATURES))), np.array([True]), np.array([1]), np.array([1]))
+    wrong = Question(np.zeros((1, len(FEATURES))), np.array([False]), np.array([1]), np.array([0]))
+    # Nine right short answers at 0.9, one wrong at 0.5: shown from 0.05 they are right 0.9 of the
+    # time, which clears 0.85, so the lowest threshold is chosen.
+    sets = [[right] * 9 + [wrong]]
+    chances = [[np.array([0.9])] * 9 + [np.array([0.5])]]
+    threshold, figures = short_threshold(sets, chances)
+    assert threshold == 0.05 and figures[0] == {"shown": 1.0, "right": 0.9}
+    sets = [[right] * 5 + [wrong] * 5]
+    chances = [[np.array([0.9])] * 5 + [np.array([0.5])] * 5]
+    threshold, figures = short_threshold(sets, chances)
+    assert threshold == 0.55 and figures[0] == {"shown": 0.5, "right": 1.0}
+    threshold, figures = short_threshold([[wrong] * 3], [[np.array([0.9])] * 3])
+    assert threshold == 1.0 and figures[0] == {"shown": 0.0, "right": None}, "never right enough: never shown"
 
 
 def test_calibration_sets_the_threshold_under_the_wanted_share_of_answerable_questions(tmp_path, capsys) -> None:
@@ -57,4 +84,28 @@ def test_calibration_sets_the_threshold_under_the_wanted_share_of_answerable_que
     # Questions about the indexed article find far better evidence than those about the other.
     assert answerable.min() > other.max()
     assert calibrate.main([str(path), "--index", str(tmp_path / "index"), "--abstain", "0.5"]) == 0
-    assert "abstains on 50.0% of 2 questions about indexed articles" in capsys.readouterr().out
+    assert "train.json: abstains on 50.0% of 2 answerable questions" in capsys.readouterr().out
+
+
+def test_calibration_reads_answerable_questions_of_a_jsonl_set_from_answer_in_corpus(tmp_path) -> None:
+    import datetime as dt
+    import json
+
+    from newsbot.answer import calibrate
+    from newsbot.app import Newsbot
+    from newsbot.index.articles import make_article
+    from newsbot.settings import Settings
+
+    index = tmp_path / "index"
+    with Newsbot.open(Settings(index_dir=index), create=True) as app:
+        app.add([make_article("The Valemont container terminal opened on Tuesday and cost $410 million.",
+                              path="news/1.txt", title="Valemont terminal opens", date=dt.date(2026, 3, 3))])
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("\n".join(json.dumps(q) for q in [
+        {"id": "1", "question": "How much did the Valemont terminal cost?", "answers": ["$410 million"],
+         "ref_date": "2026-03-06", "answer_in_corpus": True},
+        {"id": "2", "question": "Which band headlined the Corvath jazz festival?", "answers": ["The Lanterns"],
+         "ref_date": "2026-03-06", "answer_in_corpus": False},
+    ]))
+    answerable, other = calibrate.evidence_scores(questions, index)
+    assert answerable.size == 1 and other.size == 1 and answerable[0] > other[0]

@@ -1,0 +1,49 @@
+"""Over a real index: a candidate that other articles name too (news repeats its answers) leads a
+sentence's candidates, and the scorer's support feature counts those articles."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from newsbot.answer.answer_type import expected_type
+from newsbot.answer.select import FEATURES, SUPPORT, sentence_features
+from newsbot.app import Newsbot
+from newsbot.index.articles import make_article
+from newsbot.settings import Settings
+
+ARTICLES = [
+    ("2025-03-03", "Orvane harbour authority gets a new chief",
+     "The Orvane harbour authority named Lena Okafor as its new chief on Monday, replacing Tomas Wirth."),
+    ("2025-03-04", "A port engineer for Orvane",
+     "Lena Okafor, a former port engineer, will lead the Orvane harbour authority from April."),
+    ("2025-03-04", "Orvane harbour plan draws critics",
+     "Critics of the Orvane harbour expansion said Lena Okafor faces a difficult first year at the authority."),
+]
+QUESTION = "Who will lead the Orvane harbour authority?"
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory, embedder) -> Settings:
+    settings = Settings(index_dir=tmp_path_factory.mktemp("support") / "index")
+    articles = [make_article(text, path=f"support/{i}.txt", title=title, date=dt.date.fromisoformat(day))
+                for i, (day, title, text) in enumerate(ARTICLES)]
+    with Newsbot.open(settings, create=True) as app:
+        app.add(articles)
+    return settings
+
+
+def test_the_name_other_articles_repeat_leads_and_counts_as_support(settings) -> None:
+    with Newsbot.open(settings) as app:
+        engine = app.engine
+        query = engine.query(QUESTION, dt.date(2025, 3, 6))
+        passages = engine.rerank.run(query, engine.retrieve.run(query))
+        scored = engine.select.scored(query, passages)
+        features = {s.text: f for s, f in sentence_features(query, passages, expected_type(QUESTION))}
+    named = next(s for s in scored if "replacing Tomas Wirth" in s.evidence.text)
+    assert named.candidates == ("Lena Okafor", "Tomas Wirth") and named.lead
+    support = FEATURES.index("support")
+    assert features[named.evidence.text].values[support] == pytest.approx(2 / SUPPORT)
+    critics = next(s for s in scored if "Critics" in s.evidence.text)
+    assert critics.candidates[0] == "Lena Okafor"
