@@ -25,13 +25,15 @@ class RetrievalConfig:
 
 @dataclass(frozen=True)
 class RerankConfig:
-    """Weights of a passage's evidence score, and how many re-ranked passages are kept."""
+    """Weights of a passage's evidence score, and how many re-ranked passages are kept; `date_near`
+    is added on top for an article dated near the day of the question (news is read as it comes)."""
 
     passage_similarity: float
     sentence_similarity: float
     sentence_terms: float
     passage_terms: float
     title_terms: float
+    date_near: float
     keep: int
 
 

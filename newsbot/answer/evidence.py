@@ -88,7 +88,13 @@ class Reranker:
                  + cfg.sentence_terms * max(s.terms for s in evidence)
                  + cfg.passage_terms * terms.share(own)
                  + cfg.title_terms * title)
-        return RankedPassage(hit, evidence, score / self._total, title)
+        return RankedPassage(hit, evidence, score / self._total + cfg.date_near * nearness(hit, query), title)
+
+
+def nearness(hit: Hit, query: Query) -> float:
+    """1 for an article of the day the question is asked, 1/2 a week away, 0 undated."""
+    date = hit.article.date
+    return 1 / (1 + abs((query.today - date).days) / 7) if date else 0.0
 
 
 def _text(hit: Hit, start: int, end: int) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 from newsbot.answer.answer_type import Expected, candidate_key, expected_type, new_candidates
 from newsbot.answer.config import CompositionConfig, SentenceConfig
 from newsbot.answer.debris import is_debris
-from newsbot.answer.evidence import RankedPassage, SentenceEvidence
+from newsbot.answer.evidence import RankedPassage, SentenceEvidence, nearness
 from newsbot.answer.query import Query
 
 
@@ -136,7 +136,7 @@ def sentence_features(query: Query, passages: list[RankedPassage],
             min(1.0, support[0][0] / SUPPORT) if support else 0.0,
             (date.toordinal() - oldest) / (newest - oldest) if recent else 0.0,
             float(date is not None),
-            1 / (1 + abs(days) / 7) if date else 0.0,
+            nearness(sentence.hit, query),
             float(days < 0),
             float(in_frame),
             min(1.0, sentence.start / 5000),

@@ -1,0 +1,64 @@
+"""Over a real index: of two passages that match a question alike, the one dated nearer the day it
+is asked ranks first, and a question's dates no longer throw away the passages of other days."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from newsbot.answer.config import load_config
+from newsbot.answer.engine import AnswerEngine
+from newsbot.answer.evidence import nearness
+from newsbot.app import Newsbot
+from newsbot.index.articles import make_article
+from newsbot.settings import Settings
+
+ARTICLES = [
+    ("2026-01-05", "Corvath ferry back after repairs",
+     "The Corvath island ferry service resumed on Tuesday after three weeks of hull repairs."),
+    ("2026-03-03", "Corvath ferry back after strike",
+     "The Corvath island ferry service resumed on Tuesday after a two-week strike by its crews."),
+    ("2026-02-11", "Corvath harbour dredging",
+     "Dredging of the Corvath harbour channel began so that larger ferries can dock at the island."),
+]
+ASKED = dt.date(2026, 3, 6)
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory, embedder) -> Settings:
+    settings = Settings(index_dir=tmp_path_factory.mktemp("news-time") / "index")
+    articles = [make_article(text, path=f"time/{i}.txt", title=title, date=dt.date.fromisoformat(day))
+                for i, (day, title, text) in enumerate(ARTICLES)]
+    with Newsbot.open(settings, create=True) as app:
+        app.add(articles)
+    return settings
+
+
+def test_the_passage_dated_nearer_the_question_ranks_first_by_its_nearness(settings) -> None:
+    base = load_config()
+    assert base.rerank.date_near > 0
+    undated = dataclasses.replace(base, rerank=dataclasses.replace(base.rerank, date_near=0.0))
+    with Newsbot.open(settings) as app:
+        scores = {}
+        for name, config in (("shipped", base), ("without", undated)):
+            engine = AnswerEngine(app.searcher, config)
+            query = engine.query("Why was the Corvath ferry service stopped?", ASKED)
+            ranked = engine.rerank.run(query, engine.retrieve.run(query))
+            scores[name] = {p.hit.article.title: p.score for p in ranked}
+            if name == "shipped":
+                first = ranked[0].hit
+                near = {p.hit.article.title: nearness(p.hit, query) for p in ranked}
+    assert first.article.title == "Corvath ferry back after strike"
+    for title, score in scores["shipped"].items():
+        assert score - scores["without"][title] == pytest.approx(base.rerank.date_near * near[title])
+
+
+def test_a_week_named_in_the_question_puts_its_passages_first_and_keeps_the_rest(settings) -> None:
+    with Newsbot.open(settings) as app:
+        answer = app.engine.answer("What happened to the Corvath ferry this week?", today=ASKED)
+    assert (answer.time_frame.since, answer.time_frame.until) == (dt.date(2026, 2, 28), ASKED)
+    assert answer.hits[0].article.date == dt.date(2026, 3, 3)
+    assert {h.article.date for h in answer.hits} > {dt.date(2026, 3, 3)}
+    assert answer.citations[0].date == dt.date(2026, 3, 3)
