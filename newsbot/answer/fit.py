@@ -208,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         "questions": dict(zip(names, map(len, sets))),
         "held_out_precision_by_passages_read": {r: dict(zip(names, v)) for r, v in by_read.items()},
         "passages_read": read,
-        "in_sample_precision": dict(zip(names, (round(precision(model, [q.upto(read) for q in qs]), 4) for qs in sets))),
+        "in_sample_precision": {name: round(precision(model, [q.upto(read) for q in qs]), 4)
+                                for name, qs in zip(names, sets)},
         "short_answer_above": short_above,
         "short_answers": {names[i]: f for i, f in short_figures.items()},
         "sentence_floor": floor, "keep_within": within, "answers": answer_figures,

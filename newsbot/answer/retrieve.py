@@ -14,8 +14,9 @@ from newsbot.index.store import Filters, SentenceVector
 
 @dataclass(frozen=True)
 class Pool:
-    """The passages to re-rank, each with its sentences; `dated` when the question's dates filtered
-    the search, and `ignore` then holds the stems of its time words (no evidence of their own)."""
+    """The passages to re-rank, each with its sentences; `dated` when passages of the question's
+    dates were found (they come first), and `ignore` then holds the stems of its time words (no
+    evidence of their own)."""
 
     hits: tuple[Hit, ...]
     sentences: tuple[tuple[SentenceVector, ...], ...]
@@ -39,7 +40,8 @@ class Retriever:
             # "this week" may be answered by last week's article: the best passages of any date join
             # those of the question's dates; with none of those dates, the time words count as
             # evidence like any other.
-            anywhere = self._search(query, Filters(sources=query.filters.sources), self.config.beyond_dates or self.config.pool)
+            anywhere = self._search(query, Filters(sources=query.filters.sources),
+                                    self.config.beyond_dates or self.config.pool)
             if not hits:
                 ignore, dated = frozenset(), False
             known = {hit.key for hit in hits}

@@ -42,7 +42,8 @@ class SentenceSelector:
         self.config = sentences
         self.limits = composition
         if set(sentences.weights) != set(FEATURES):
-            raise ValueError(f"the sentence scorer needs a weight for each of {FEATURES}, got {sorted(sentences.weights)}")
+            raise ValueError(f"the sentence scorer needs a weight for each of {FEATURES}, "
+                             f"got {sorted(sentences.weights)}")
         self._weights = np.array([sentences.weights[name] for name in FEATURES])
 
     def run(self, query: Query, passages: list[RankedPassage]) -> list[Group]:
