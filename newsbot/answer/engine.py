@@ -72,8 +72,14 @@ class AnswerEngine:
         log.debug("select: %d sentence groups, best score %s", len(groups),
                   round(groups[0][0].score, 3) if groups else None)
         answer = self.compose.run(query, passages, groups)
-        if not pool.dated and (query.frame.since or query.frame.until):
+        if (query.frame.since or query.frame.until) and not _cites_within(answer, query.frame):
             answer = replace(answer, time_frame=TimeFrame(recent=query.frame.recent))  # no note of unused dates
         log.debug("compose: %s, %d citations, confidence %.3f",
                   "abstained" if answer.abstained else "answered", len(answer.citations), answer.confidence)
         return answer
+
+
+def _cites_within(answer: Answer, frame: TimeFrame) -> bool:
+    """Whether the answer cites an article of the frame's dates (only then is its note true)."""
+    since, until = frame.since or dt.date.min, frame.until or dt.date.max
+    return any(c.date and since <= c.date <= until for c in answer.citations)

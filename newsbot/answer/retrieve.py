@@ -14,14 +14,12 @@ from newsbot.index.store import Filters, SentenceVector
 
 @dataclass(frozen=True)
 class Pool:
-    """The passages to re-rank, each with its sentences; `dated` when passages of the question's
-    dates were found (they come first), and `ignore` then holds the stems of its time words (no
-    evidence of their own)."""
+    """The passages to re-rank, each with its sentences; when passages of the question's dates were
+    found (they come first), `ignore` holds the stems of its time words (no evidence of their own)."""
 
     hits: tuple[Hit, ...]
     sentences: tuple[tuple[SentenceVector, ...], ...]
     ignore: frozenset[str] = frozenset()
-    dated: bool = False
 
 
 class Retriever:
@@ -34,8 +32,7 @@ class Retriever:
     def run(self, query: Query) -> Pool:
         hits = self._search(query, query.filters, self.config.pool)
         ignore = stems(query.frame.phrase) if query.frame.phrase else frozenset()
-        dated = bool(query.filters.since or query.filters.until)
-        if dated and (not hits or self.config.beyond_dates):
+        if (query.filters.since or query.filters.until) and (not hits or self.config.beyond_dates):
             # A date may say when something happened rather than when it was reported, and a quiz's
             # "this week" may be answered by last week's article: the best passages of any date join
             # those of the question's dates; with none of those dates, the time words count as
@@ -43,11 +40,11 @@ class Retriever:
             anywhere = self._search(query, Filters(sources=query.filters.sources),
                                     self.config.beyond_dates or self.config.pool)
             if not hits:
-                ignore, dated = frozenset(), False
+                ignore = frozenset()
             known = {hit.key for hit in hits}
             hits += [hit for hit in anywhere if hit.key not in known]
         sentences = self.searcher.sentences(hits)
-        return Pool(tuple(hits), tuple(tuple(s) for s in sentences), ignore, dated)
+        return Pool(tuple(hits), tuple(tuple(s) for s in sentences), ignore)
 
     def _search(self, query: Query, filters: Filters, k: int) -> list[Hit]:
         try:

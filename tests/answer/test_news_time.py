@@ -62,3 +62,13 @@ def test_a_week_named_in_the_question_puts_its_passages_first_and_keeps_the_rest
     assert answer.hits[0].article.date == dt.date(2026, 3, 3)
     assert {h.article.date for h in answer.hits} > {dt.date(2026, 3, 3)}
     assert answer.citations[0].date == dt.date(2026, 3, 3)
+
+
+def test_the_dates_are_noted_only_when_the_answer_cites_an_article_of_them(settings) -> None:
+    with Newsbot.open(settings) as app:
+        kept = app.engine.answer("What happened to the Corvath ferry this week?", today=ASKED)
+        unused = app.engine.answer("Why is the Corvath harbour channel being dredged this week?", today=ASKED)
+    assert kept.time_frame.describe() == "2026-02-28 to 2026-03-06"
+    assert not unused.abstained and "larger ferries can dock" in unused.parts[0].text
+    assert all(c.date == dt.date(2026, 2, 11) for c in unused.citations)
+    assert unused.time_frame.describe() is None, "no note of dates no cited article is of"
