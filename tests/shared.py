@@ -16,3 +16,26 @@ atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 CACHE_DIR = Path(os.environ["XDG_CACHE_HOME"]) / "newsbot"
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTICLES = FIXTURES / "articles"
+
+
+def dated_index(directory: Path, articles: list[tuple[str, str, str]]):
+    """Settings of a new index at `directory` holding `articles`, each (YYYY-MM-DD, title, text)."""
+    import datetime as dt
+
+    from newsbot.app import Newsbot
+    from newsbot.index.articles import make_article
+    from newsbot.settings import Settings
+
+    settings = Settings(index_dir=directory)
+    with Newsbot.open(settings, create=True) as app:
+        app.add([make_article(text, path=f"{directory.parent.name}/{i}.txt", title=title,
+                              date=dt.date.fromisoformat(day)) for i, (day, title, text) in enumerate(articles)])
+    return settings
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    """`records` as one JSON object a line at `path`."""
+    import json
+
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path

@@ -9,6 +9,8 @@ from pathlib import Path
 from newsbot.cli.main import main
 from newsbot.evaluate import contains_answer, normalise_answer, short_is_right
 
+from shared import write_jsonl
+
 SQUAD = {
     "version": "v2.0",
     "data": [
@@ -91,21 +93,19 @@ def test_eval_metrics_match_the_hand_worked_values_and_resume(tmp_path: Path, ca
 
 
 def test_a_question_set_with_answer_in_corpus_gets_every_figure_on_those_questions_too(tmp_path: Path, capsys) -> None:
-    corpus = tmp_path / "articles.jsonl"
-    corpus.write_text("\n".join(json.dumps(a) for a in [
+    corpus = write_jsonl(tmp_path / "articles.jsonl", [
         {"id": "a1", "title": "Harbour terminal opens", "date": "2026-03-02",
          "text": "The port authority of Valemont opened a container terminal on Monday. "
                  "The terminal cost 410 million dollars."},
         {"id": "a2", "title": "Frost in the valley", "date": "2026-03-03",
          "text": "A late frost destroyed the apricot blossom in the Drummel valley."},
-    ]) + "\n", encoding="utf-8")
-    questions = tmp_path / "questions.jsonl"
-    questions.write_text("\n".join(json.dumps(q) for q in [
+    ])
+    questions = write_jsonl(tmp_path / "questions.jsonl", [
         {"id": "r1", "question": "How much did the Valemont terminal cost?", "answers": ["410 million dollars"],
          "ref_date": "2026-03-06", "answer_in_corpus": True},
         {"id": "r2", "question": "Which singer opened the Valemont festival?", "answers": ["Mira Vance"],
          "ref_date": "2026-03-06", "answer_in_corpus": False},
-    ]) + "\n", encoding="utf-8")
+    ])
     out = tmp_path / "out.json"
     assert main(["eval", str(questions), "--corpus", str(corpus), "--index", str(tmp_path / "idx"),
                  "--modes", "hybrid", "--out", str(out)]) == 0

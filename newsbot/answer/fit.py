@@ -27,7 +27,7 @@ from newsbot.answer.config import TUNED
 from newsbot.answer.select import FEATURES, ScoredSentence, sentence_features
 
 READS = (2, 3, 4, 6, 8, 10)
-SHORT_RIGHT = 0.85  # the share of shown short answers that must be right (issue target)
+SHORT_RIGHT = 0.85  # the share of shown short answers that must be right: a wrong one in bold misleads
 MEAN_SENTENCES = 2.5  # at most two or three sentences an answer on average keep a reply short to read
 FLOORS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 WITHIN = (0.3, 0.4, 0.5, 0.6, 0.7, 0.85)

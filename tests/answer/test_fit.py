@@ -8,6 +8,8 @@ import numpy as np
 from newsbot.answer.fit import Question, held_out, precision, short_threshold, fit
 from newsbot.answer.select import FEATURES
 
+from shared import dated_index, write_jsonl
+
 TYPED, SIMILARITY = FEATURES.index("typed"), FEATURES.index("similarity")
 
 
@@ -88,24 +90,17 @@ def test_calibration_sets_the_threshold_under_the_wanted_share_of_answerable_que
 
 
 def test_calibration_reads_answerable_questions_of_a_jsonl_set_from_answer_in_corpus(tmp_path) -> None:
-    import datetime as dt
-    import json
-
     from newsbot.answer import calibrate
-    from newsbot.app import Newsbot
-    from newsbot.index.articles import make_article
-    from newsbot.settings import Settings
 
-    index = tmp_path / "index"
-    with Newsbot.open(Settings(index_dir=index), create=True) as app:
-        app.add([make_article("The Valemont container terminal opened on Tuesday and cost $410 million.",
-                              path="news/1.txt", title="Valemont terminal opens", date=dt.date(2026, 3, 3))])
-    questions = tmp_path / "questions.jsonl"
-    questions.write_text("\n".join(json.dumps(q) for q in [
+    index = dated_index(tmp_path / "index", [
+        ("2026-03-03", "Valemont terminal opens",
+         "The Valemont container terminal opened on Tuesday and cost $410 million."),
+    ]).index_dir
+    questions = write_jsonl(tmp_path / "questions.jsonl", [
         {"id": "1", "question": "How much did the Valemont terminal cost?", "answers": ["$410 million"],
          "ref_date": "2026-03-06", "answer_in_corpus": True},
         {"id": "2", "question": "Which band headlined the Corvath jazz festival?", "answers": ["The Lanterns"],
          "ref_date": "2026-03-06", "answer_in_corpus": False},
-    ]))
+    ])
     answerable, other = calibrate.evidence_scores(questions, index)
     assert answerable.size == 1 and other.size == 1 and answerable[0] > other[0]

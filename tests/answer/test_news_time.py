@@ -12,8 +12,9 @@ from newsbot.answer.config import load_config
 from newsbot.answer.engine import AnswerEngine
 from newsbot.answer.evidence import nearness
 from newsbot.app import Newsbot
-from newsbot.index.articles import make_article
 from newsbot.settings import Settings
+
+from shared import dated_index
 
 ARTICLES = [
     ("2026-01-05", "Corvath ferry back after repairs",
@@ -28,12 +29,7 @@ ASKED = dt.date(2026, 3, 6)
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory, embedder) -> Settings:
-    settings = Settings(index_dir=tmp_path_factory.mktemp("news-time") / "index")
-    articles = [make_article(text, path=f"time/{i}.txt", title=title, date=dt.date.fromisoformat(day))
-                for i, (day, title, text) in enumerate(ARTICLES)]
-    with Newsbot.open(settings, create=True) as app:
-        app.add(articles)
-    return settings
+    return dated_index(tmp_path_factory.mktemp("news-time") / "index", ARTICLES)
 
 
 def test_the_passage_dated_nearer_the_question_ranks_first_by_its_nearness(settings) -> None:

@@ -17,10 +17,11 @@ from newsbot.answer.timeframe import time_frame
 from newsbot.answer.types import answer_record
 from newsbot.app import Newsbot
 from newsbot.cli.render import plain
-from newsbot.index.articles import make_article
 from newsbot.index.search import Mode
 from newsbot.index.store import Filters
 from newsbot.settings import Settings
+
+from shared import dated_index
 
 ARTICLES = [
     ("2024-05-03", "Weekly news quiz: rivers, bridges and comets",
@@ -39,12 +40,7 @@ ARTICLES = [
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory, embedder) -> Settings:
-    settings = Settings(index_dir=tmp_path_factory.mktemp("quiz") / "index")
-    articles = [make_article(text, path=f"quiz/{i}.txt", title=title, date=dt.date.fromisoformat(day))
-                for i, (day, title, text) in enumerate(ARTICLES)]
-    with Newsbot.open(settings, create=True) as app:
-        app.add(articles)
-    return settings
+    return dated_index(tmp_path_factory.mktemp("quiz") / "index", ARTICLES)
 
 
 @pytest.mark.parametrize(("question", "answer"), [

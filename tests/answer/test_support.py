@@ -10,8 +10,9 @@ import pytest
 from newsbot.answer.answer_type import expected_type
 from newsbot.answer.select import FEATURES, SUPPORT, sentence_features
 from newsbot.app import Newsbot
-from newsbot.index.articles import make_article
 from newsbot.settings import Settings
+
+from shared import dated_index
 
 ARTICLES = [
     ("2025-03-03", "Orvane harbour authority gets a new chief",
@@ -26,12 +27,7 @@ QUESTION = "Who will lead the Orvane harbour authority?"
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory, embedder) -> Settings:
-    settings = Settings(index_dir=tmp_path_factory.mktemp("support") / "index")
-    articles = [make_article(text, path=f"support/{i}.txt", title=title, date=dt.date.fromisoformat(day))
-                for i, (day, title, text) in enumerate(ARTICLES)]
-    with Newsbot.open(settings, create=True) as app:
-        app.add(articles)
-    return settings
+    return dated_index(tmp_path_factory.mktemp("support") / "index", ARTICLES)
 
 
 def test_the_name_other_articles_repeat_leads_and_counts_as_support(settings) -> None:
