@@ -127,9 +127,13 @@ def test_a_follow_up_uses_the_conversation_until_new_forgets_it(stub: BotApiStub
     run(scenario())
     first, follow_up, new, forgotten = [m["text"] for m in replies(stub)]
     assert "emergency aid" in first
-    assert "cooperative" in follow_up and "frost destroyed most of the apricot blossom" in follow_up
+    # Resolved against the question before it, the follow-up is answered from the cooperative's plea;
+    # after /new, it stands alone.
+    said, said_later = follow_up.split("<b>Sources</b>")[0], forgotten.split("<b>Sources</b>")[0]
+    assert "cooperative" in said or "emergency aid" in said
+    assert "frost destroyed most of the apricot blossom" in follow_up
     assert new == "Starting a new conversation."
-    assert "cooperative" not in forgotten.split("<b>Sources</b>")[0], "not resolved against the earlier question"
+    assert "cooperative" not in said_later and "emergency aid" not in said_later, "not resolved against the earlier one"
 
 
 def test_inline_mode_answers_in_valid_html(stub: BotApiStub, newsbot: BotState) -> None:
