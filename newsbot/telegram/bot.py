@@ -81,12 +81,17 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def setup(application: Application) -> None:
-    """Learn the bot's username and register the command menu (failures are logged, not fatal), and
-    move the startup heap (model, libraries) out of the cyclic garbage collector's way: a full
-    collection over it holds every thread, the event loop too, for a quarter of a second."""
+    """Learn the bot's username and register the command menu (failures are logged, not fatal), warm
+    the answering threads up, and move the startup heap (model, libraries) out of the cyclic garbage
+    collector's way: a full collection over it holds every thread, the event loop too, for a quarter
+    of a second."""
+    newsbot: BotState = application.bot_data["newsbot"]
+    try:
+        await newsbot.warm_up()
+    except Exception:
+        log.exception("warming the answering threads up failed; the first questions may be slower")
     gc.collect()
     gc.freeze()
-    newsbot: BotState = application.bot_data["newsbot"]
     try:
         newsbot.username = (await application.bot.get_me()).username or ""
     except TelegramError as exc:

@@ -41,6 +41,13 @@ class BotState:
             return answer, render.telegram_html(answer)
         return await asyncio.get_running_loop().run_in_executor(self._workers, work)
 
+    async def warm_up(self) -> None:
+        """Answer a question in each answering thread before the first user's: the first answer
+        sets up what later ones reuse (a thread's database connection, the date parser, the
+        model's first shapes), and a burst of questions at start-up then finds it done."""
+        question = "What happened this week?"
+        await asyncio.gather(*(self.answer(question, ()) for _ in range(self.settings.answer_threads)))
+
     def close(self) -> None:
         self._workers.shutdown(wait=True)
         self.log.close()
