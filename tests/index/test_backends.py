@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from newsbot.cli.main import main
-from newsbot.index import backends
+from newsbot.index import backends, exports
 from newsbot.index.backends import BackendError
 from shared import CACHE_DIR
 
@@ -55,11 +55,11 @@ def test_the_onnx_export_is_made_once_and_reused():
     if backends.ONNX not in AVAILABLE:
         pytest.skip("onnxruntime is not installed")
     Embedder(cache_dir=CACHE_DIR, backend=backends.ONNX).encode(["first use exports"])
-    exports = list(CACHE_DIR.glob("*/model.onnx"))
-    assert len(exports) == 1
-    stamp = exports[0].stat().st_mtime_ns
-    backends.onnx_export(backends.ModelLayout.read(_packaged()), CACHE_DIR)
-    assert exports[0].stat().st_mtime_ns == stamp
+    made = list(CACHE_DIR.glob("*/model.onnx"))
+    assert len(made) == 1
+    stamp = made[0].stat().st_mtime_ns
+    exports.onnx_export(backends.ModelLayout.read(_packaged()), CACHE_DIR)
+    assert made[0].stat().st_mtime_ns == stamp
 
 
 def _packaged() -> str:

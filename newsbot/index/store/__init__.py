@@ -2,7 +2,8 @@
 FAISS copy), `files` (atomic writes, the writer lock) and `store` (the `Store` that composes them);
 `protocol` is the interface the rest of newsbot relies on."""
 
-from newsbot.index.store.database import DB_FILE, Database, decode_vectors, encode_vectors
+from newsbot.index.store.codec import decode_vectors, encode_vectors
+from newsbot.index.store.database import DB_FILE, Database
 from newsbot.index.store.errors import (
     CorruptIndex,
     FormatMismatch,

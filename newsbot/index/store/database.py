@@ -1,6 +1,7 @@
-"""The SQLite database of an index, the source of truth: its schema, its connection (read-write for
-the one writer, read-only for everyone else) and every statement the store runs, with the rows
-they read turned into the store's types here and nowhere else.
+"""The SQLite database of an index, the source of truth: its connection (read-write for the one
+writer, read-only for everyone else) and every statement the store runs, with the rows they read
+turned into the store's types here and nowhere else (its schema is in `schema.py`, how a vector is
+stored in `codec.py`).
 
 A read-only connection opens the file with `mode=ro` and never writes to it; it reads a WAL
 database another process is writing. On storage it cannot write to at all (a read-only directory,
@@ -21,88 +22,19 @@ import numpy as np
 
 from newsbot.index.articles import Article
 from newsbot.index.chunking import Passage
+from newsbot.index.store.codec import decode_vectors, encode_vectors
 from newsbot.index.store.errors import CorruptIndex, RejectedWrite
+from newsbot.index.store.schema import SCHEMA, VOCAB, text_of
 from newsbot.index.store.types import ArticleRef, Filters, SentenceVector, StoredPassage
 
 DB_FILE = "newsbot.db"
-# Passage and sentence vectors are stored as int8 with a per-vector float32 scale (max |v| / 127):
-# a blob of the scale (4 bytes, little-endian) then one signed byte a component, 388 bytes for 384
-# dimensions where float32 took 1,536 and float16 768. They are unit vectors compared by inner
-# product (cosine): a decoded copy is off by at most half a step (scale / 2) a component and keeps
-# cosine >= 0.9999 with the original (BBC passages: 0.99994 at worst, 0.99997 on average).
-SCALE_DTYPE = np.dtype("<f4")
-CODE_DTYPE = np.dtype("i1")
 # Values bound to one `IN (...)` list; SQLite allows 32,766 variables a statement.
 IN_CHUNK = 500
 # Vectors read at once to add to FAISS: bulk adds spread over all cores.
 VECTOR_CHUNK = 10_000
 
 
-def _text_of(row: str) -> str:
-    """The text of passage `row` (a table alias, or a trigger's `new`/`old`): its span of the
-    article `a`. Python's str offsets count code points and so does substr() on TEXT, from 1."""
-    return f"substr(a.text, {row}.start_char + 1, {row}.end_char - {row}.start_char)"
-
-
-# A passage's text is not stored: it is its article's text from start_char to end_char. The FTS5
-# table's external content is the view `passage_texts`, which computes it, so FTS5 can read what it
-# indexed (a rebuild, an integrity check). The triggers give FTS5 the text from the article row:
-# passages are inserted after their article and deleted before it (no ON DELETE CASCADE from
-# articles: deleting an article that still has passages fails, and a passage deleted without its
-# article is refused by the trigger, as FTS5 would keep its words).
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS articles (
-    id TEXT PRIMARY KEY,
-    title TEXT NOT NULL,
-    date TEXT,
-    source TEXT NOT NULL,
-    url TEXT,
-    path TEXT NOT NULL,
-    content_hash TEXT NOT NULL UNIQUE,
-    text TEXT NOT NULL,
-    added_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
-CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
-CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
-CREATE TABLE IF NOT EXISTS passages (
-    rowid INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    article_id TEXT NOT NULL REFERENCES articles(id),
-    ordinal INTEGER NOT NULL,
-    start_char INTEGER NOT NULL,
-    end_char INTEGER NOT NULL,
-    vector BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
-CREATE TABLE IF NOT EXISTS sentences (
-    passage INTEGER NOT NULL REFERENCES passages(rowid) ON DELETE CASCADE,
-    start_char INTEGER NOT NULL,
-    end_char INTEGER NOT NULL,
-    vector BLOB NOT NULL,
-    PRIMARY KEY (passage, start_char)
-) WITHOUT ROWID;
-CREATE VIEW IF NOT EXISTS passage_texts (key, text) AS
-    SELECT p.rowid, {_text_of("p")} FROM passages p JOIN articles a ON a.id = p.article_id;
-CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
-    text, content='passage_texts', content_rowid='key',
-    tokenize='porter unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER IF NOT EXISTS passages_ai AFTER INSERT ON passages BEGIN
-    INSERT INTO passages_fts(rowid, text)
-        SELECT new.rowid, {_text_of("new")} FROM articles a WHERE a.id = new.article_id;
-END;
-CREATE TRIGGER IF NOT EXISTS passages_ad AFTER DELETE ON passages BEGIN
-    SELECT RAISE(ABORT, 'a passage must be deleted before its article')
-        WHERE NOT EXISTS (SELECT 1 FROM articles WHERE id = old.article_id);
-    INSERT INTO passages_fts(passages_fts, rowid, text)
-        SELECT 'delete', old.rowid, {_text_of("old")} FROM articles a WHERE a.id = old.article_id;
-END;
-"""
-# Term statistics of the FTS5 index, for the keyword query's postings budget; a virtual table of
-# this connection's temp schema, so a read-only connection may make it.
-_VOCAB = "CREATE VIRTUAL TABLE IF NOT EXISTS temp.passages_vocab USING fts5vocab(main, passages_fts, row)"
-_PASSAGE = f"p.rowid AS key, p.id, p.article_id, p.ordinal, p.start_char, p.end_char, {_text_of('p')} AS text"
+_PASSAGE = f"p.rowid AS key, p.id, p.article_id, p.ordinal, p.start_char, p.end_char, {text_of('p')} AS text"
 _REF = "a.title, a.date, a.source, a.url, a.path"
 _ARTICLE = "a.id, a.title, a.date, a.source, a.url, a.text, a.content_hash, a.path"
 
@@ -124,40 +56,6 @@ def _ref(row: sqlite3.Row) -> ArticleRef:
 def _article(row: sqlite3.Row) -> Article:
     return Article(id=row["id"], title=row["title"], date=_date(row["date"]), source=row["source"],
                    url=row["url"], text=row["text"], content_hash=row["content_hash"], path=row["path"])
-
-
-def encode_vectors(rows: np.ndarray) -> list[bytes]:
-    """Each row as stored: its float32 scale (max |v| / 127), then its int8 codes."""
-    rows = np.asarray(rows, dtype=np.float32)
-    if rows.ndim != 2:
-        raise ValueError(f"vectors must be rows of a matrix, got shape {rows.shape}")
-    scales = np.abs(rows).max(axis=1, initial=0.0) / 127
-    codes = np.rint(rows / np.where(scales > 0, scales, 1)[:, None])
-    record = np.empty(len(rows), dtype=_record(rows.shape[1]))
-    record["scale"] = scales
-    record["codes"] = np.clip(codes, -127, 127)
-    raw, width = record.tobytes(), record.dtype.itemsize
-    return [raw[i * width : (i + 1) * width] for i in range(len(rows))]
-
-
-def decode_vectors(blobs: Sequence[bytes]) -> np.ndarray:
-    """The float32 rows of stored vectors (all of one dimension), codes times scale."""
-    if not blobs:
-        return np.zeros((0, 0), dtype=np.float32)
-    kind, joined = _record(len(blobs[0]) - SCALE_DTYPE.itemsize), b"".join(blobs)
-    if len(joined) != len(blobs) * kind.itemsize:
-        raise CorruptIndex("the database holds vectors of different lengths: rebuild the index")
-    record = np.frombuffer(joined, dtype=kind)
-    return record["codes"].astype(np.float32) * record["scale"].astype(np.float32)[:, None]
-
-
-def quantized(rows: np.ndarray) -> np.ndarray:
-    """`rows` as the database gives them back (encoded, then decoded)."""
-    return decode_vectors(encode_vectors(rows)) if len(rows) else np.asarray(rows, dtype=np.float32)
-
-
-def _record(dimension: int) -> np.dtype:
-    return np.dtype([("scale", SCALE_DTYPE), ("codes", CODE_DTYPE, (dimension,))])
 
 
 def _keys(rows: Iterable[sqlite3.Row]) -> np.ndarray:
@@ -194,7 +92,7 @@ def _connect(target: str, uri: bool = False) -> sqlite3.Connection:
 def _probe(db: sqlite3.Connection) -> None:
     db.execute("SELECT 1 FROM articles LIMIT 1").fetchone()
     db.execute("SELECT 1 FROM passages_fts LIMIT 1").fetchone()
-    db.execute(_VOCAB)
+    db.execute(VOCAB)
 
 
 def _writer(path: Path) -> sqlite3.Connection:
@@ -202,7 +100,7 @@ def _writer(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
-    db.executescript(_SCHEMA)
+    db.executescript(SCHEMA)
     _probe(db)
     return db
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import uuid
 from pathlib import Path
 from collections.abc import Callable
 from typing import IO
@@ -20,9 +21,9 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 def replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Have `write` make the new file under a temporary name, flush it to disk, then rename it over
-    `path`: a reader, or a process killed meanwhile, sees the old file or the new one, never part of
-    one. A failed write leaves no temporary file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    `path`: a reader, or a process or thread killed meanwhile, sees the old file or the new one, never
+    part of one, and writers at once each write their own. A failed write leaves no temporary file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         write(tmp)
         with open(tmp, "rb+") as handle:

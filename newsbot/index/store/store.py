@@ -3,7 +3,7 @@
 SQLite is the source of truth: it holds articles, passages (their offsets in the article and their
 vectors; a passage's text is its article's span), the vectors of their sentences (for the answer
 engine) and the FTS5 table, and every change is one transaction. Vectors are kept as int8 with a
-scale (see `database.encode_vectors`); the FAISS copy holds them as decoded, in float16.
+scale (see `codec.encode_vectors`); the FAISS copy holds them as decoded, in float16.
 `vectors.faiss` is a fast copy of the vectors, saved by write-then-rename; at open its ids are
 compared with SQLite's and any difference (a process killed between the two writes) is mended from
 the stored vectors, so a reader never sees a half state. One process writes at a time (a lock
@@ -21,7 +21,8 @@ import numpy as np
 
 from newsbot.index.articles import Article
 from newsbot.index.chunking import Passage
-from newsbot.index.store.database import DB_FILE, Database, quantized
+from newsbot.index.store.codec import quantized
+from newsbot.index.store.database import DB_FILE, Database
 from newsbot.index.store.errors import IndexNotFound, ModelMismatch, StoreError
 from newsbot.index.store.files import LOCK_FILE, lock_for_writing
 from newsbot.index.store.meta import META_FILE, IndexMeta
