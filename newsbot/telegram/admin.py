@@ -57,17 +57,21 @@ class Admin:
         if self.newsbot.ingest_lock.locked():
             return await reply(message, "Another upload is being indexed; send this one again in a moment.")
         async with self.newsbot.ingest_lock:
-            try:
-                data = bytes(await (await document.get_file()).download_as_bytearray())
-            except TelegramError as exc:
-                log.warning("downloading an upload failed: %s", exc)
-                return await reply(message, DOWNLOAD_FAILED_REPLY)
-            try:
-                check_content(data, self.newsbot.settings.upload_max_bytes)
-            except UploadRefused as exc:
-                return await reply(message, str(exc))
-            summary = await asyncio.to_thread(self._index_upload, label, data)
-        await reply(message, summary)
+            summary = await self._receive(document, label)
+        await reply(message, summary)  # after the lock: a file sent again on this reply is taken
+
+    async def _receive(self, document, label: str) -> str:
+        """Download, check and index an upload; what to tell the admin."""
+        try:
+            data = bytes(await (await document.get_file()).download_as_bytearray())
+        except TelegramError as exc:
+            log.warning("downloading an upload failed: %s", exc)
+            return DOWNLOAD_FAILED_REPLY
+        try:
+            check_content(data, self.newsbot.settings.upload_max_bytes)
+        except UploadRefused as exc:
+            return str(exc)
+        return await asyncio.to_thread(self._index_upload, label, data)
 
     async def add_url(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Fetch the article at a public http(s) link and index it."""
@@ -82,9 +86,10 @@ class Admin:
             try:
                 article = await asyncio.to_thread(fetch_article, context.args[0], self.newsbot.fetch_policy)
             except (FetchError, ArticleError) as exc:
-                return await reply(message, f"Nothing was added: {exc}")
-            summary = await asyncio.to_thread(self._index, [article])
-        await reply(message, f"{article.title}\n{summary}")
+                summary = f"Nothing was added: {exc}"
+            else:
+                summary = f"{article.title}\n{await asyncio.to_thread(self._index, [article])}"
+        await reply(message, summary)
 
     def _index_upload(self, label: str, data: bytes) -> str:
         """Parse (a large file takes a while) and index one uploaded file."""
