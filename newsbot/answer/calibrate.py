@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from newsbot.answer.config import TUNED
+from newsbot.answer.training import training_index
 
 ABSTAIN = 0.03
 
@@ -26,19 +27,11 @@ ABSTAIN = 0.03
 def evidence_scores(data: Path, index: Path) -> tuple[np.ndarray, np.ndarray]:
     """The best re-ranked passage's score of each question (0 when nothing is found), for the
     answerable questions and the others."""
-    from newsbot.app import Newsbot
     from newsbot.evaluate import load_eval_data
-    from newsbot.index.store import index_exists
-    from newsbot.settings import Settings
 
     loaded = load_eval_data(data)
     half = loaded.articles[: (len(loaded.articles) + 1) // 2]
-    fresh = not index_exists(index)
-    if fresh and not half:
-        raise SystemExit(f"{index} holds no index: build it from the articles of {data} first")
-    with Newsbot.open(Settings.from_env(index_dir=index), writable=fresh, create=fresh) as app:
-        if fresh:
-            app.add(half)
+    with training_index(index, half, data) as app:
         indexed = {a.id for a in half}
         engine = app.engine
         scores: dict[bool, list[float]] = {True: [], False: []}

@@ -25,6 +25,7 @@ from newsbot.answer.answer_type import expected_type
 from newsbot.answer.compose import short_answer
 from newsbot.answer.config import TUNED
 from newsbot.answer.select import FEATURES, ScoredSentence, sentence_features
+from newsbot.answer.training import training_index
 
 READS = (2, 3, 4, 6, 8, 10)
 SHORT_RIGHT = 0.85  # the share of shown short answers that must be right: a wrong one in bold misleads
@@ -52,19 +53,11 @@ class Question:
 
 def collect(data: Path, index: Path, read: int = max(READS)) -> list[Question]:
     """The training questions of `data` over the index at `index` that the composer would answer."""
-    from newsbot.app import Newsbot
     from newsbot.evaluate import contains_answer, load_eval_data, short_is_right
-    from newsbot.index.store import index_exists
-    from newsbot.settings import Settings
 
     loaded = load_eval_data(data)
-    fresh = not index_exists(index)
-    if fresh and not loaded.articles:
-        raise SystemExit(f"{index} holds no index: build it from the articles of {data} first")
     collected = []
-    with Newsbot.open(Settings.from_env(index_dir=index), writable=fresh, create=fresh) as app:
-        if fresh:
-            app.add(loaded.articles)
+    with training_index(index, loaded.articles, data) as app:
         engine = app.engine
         for item in loaded.questions:
             if not item.answers:
