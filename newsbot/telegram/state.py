@@ -4,6 +4,8 @@ the per-user limits and the threads that work out answers off the event loop."""
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from telegram import Update
@@ -15,6 +17,17 @@ from newsbot.telegram import render
 from newsbot.telegram.questions import QuestionLog
 from newsbot.telegram.ratelimit import RateLimiter
 from newsbot.web.fetch import FetchPolicy
+
+ANSWER_NICENESS = 10
+
+
+def yield_cpu_to_event_loop() -> None:
+    """Lower the calling thread's CPU priority (Linux sets it per thread), so that when the cores
+    are busy the event loop's thread runs first and sending and receiving never wait behind answers."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ANSWER_NICENESS)
+    except (AttributeError, OSError):
+        pass
 
 
 class BotState:
@@ -28,7 +41,8 @@ class BotState:
         self.username = ""
         self.fetch_policy = fetch_policy
         self.ingest_lock = asyncio.Lock()
-        self._workers = ThreadPoolExecutor(settings.answer_threads, thread_name_prefix="newsbot-answer")
+        self._workers = ThreadPoolExecutor(settings.answer_threads, thread_name_prefix="newsbot-answer",
+                                           initializer=yield_cpu_to_event_loop)
 
     def is_admin(self, update: Update) -> bool:
         return bool(update.effective_user and update.effective_user.id in self.settings.admin_ids)
