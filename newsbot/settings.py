@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from newsbot.feeds.schedule import parse_interval
 from newsbot.index.backends import AUTO, BACKENDS
 from newsbot.index.chunking import ChunkingConfig
 from newsbot.index.embedding import BATCH_SIZE
 from newsbot.index.ingest import COMMIT_PASSAGES, POOLED, SENTENCE_VECTORS
+from newsbot.web.netguard import parse_networks
 
 ENV_PREFIX = "NEWSBOT_"
 POSITIVE = ("batch_size", "commit_passages", "history_turns", "questions_per_minute", "answer_threads", "concurrent_updates",
@@ -51,11 +53,16 @@ class Settings:
     concurrent_updates: int = 8
     upload_max_bytes: int = 5 * 1024 * 1024
     history_turns: int = 4
+    fetch_allow_networks: tuple[str, ...] = ()
+    feed_interval: str = "30m"
+    fetch_pace_ms: int = 1000
 
     def __post_init__(self) -> None:
         for name in POSITIVE:
             if getattr(self, name) < 1:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be at least 1, not {getattr(self, name)}")
+        if self.fetch_pace_ms < 0:
+            raise SettingsError(f"{ENV_PREFIX}FETCH_PACE_MS must be 0 or more, not {self.fetch_pace_ms}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -76,6 +83,14 @@ class Settings:
         if settings.sentence_vectors not in SENTENCE_VECTORS:
             raise SettingsError(f"{ENV_PREFIX}SENTENCE_VECTORS must be one of {', '.join(SENTENCE_VECTORS)}, "
                                 f"not {settings.sentence_vectors!r}")
+        try:
+            parse_networks(settings.fetch_allow_networks)
+        except ValueError as exc:
+            raise SettingsError(f"{ENV_PREFIX}FETCH_ALLOW_NETWORKS: {exc}") from None
+        try:
+            parse_interval(settings.feed_interval)
+        except ValueError as exc:
+            raise SettingsError(f"{ENV_PREFIX}FEED_INTERVAL: {exc}") from None
         return settings
 
     def with_(self, **changes: object) -> Settings:
@@ -90,6 +105,8 @@ class Settings:
 
 def _convert(name: str, raw: str, kind: object) -> object:
     kind = str(kind)
+    if kind == "tuple[str, ...]":
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
     try:
         if kind.startswith("tuple"):
             return tuple(int(part) for part in raw.replace(" ", ",").split(",") if part)

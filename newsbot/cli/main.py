@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 from newsbot.settings import Settings, SettingsError
+from newsbot.cli.feeds import FEED_COMMANDS, add_feed_commands
 from newsbot.index.backends import BACKENDS
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     _add_index_commands(commands, common)
+    add_feed_commands(commands, common)
 
     ask = commands.add_parser("ask", parents=[common], help="answer one question, with sources")
     ask.add_argument("question")
@@ -298,6 +300,7 @@ COMMANDS = {
     ("chat", None): cmd_chat,
     ("eval", None): cmd_eval,
     ("serve", None): cmd_serve,
+    **FEED_COMMANDS,
 }
 
 
@@ -328,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = settings_from(args)
         configure_logging(settings.log_level)
-        handler = COMMANDS[(args.command, getattr(args, "index_command", None))]
+        handler = COMMANDS[(args.command, getattr(args, "index_command", None) or getattr(args, "feeds_command", None))]
         return handler(args, settings)
     except (CliError, SettingsError, StoreError, EmbeddingError, QueryError, QuestionError, EvalDataError,
             BackendError) as exc:

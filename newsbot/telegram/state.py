@@ -33,13 +33,13 @@ def yield_cpu_to_event_loop() -> None:
 class BotState:
     """The bot's state over an open `Newsbot`; `close` stops its threads and its log, not the index."""
 
-    def __init__(self, settings: Settings, app: Newsbot, fetch_policy: FetchPolicy = FetchPolicy()) -> None:
+    def __init__(self, settings: Settings, app: Newsbot, fetch_policy: FetchPolicy | None = None) -> None:
         self.settings = settings
         self.app = app
         self.log = QuestionLog(settings.index_dir)
         self.limiter = RateLimiter(settings.questions_per_minute)
         self.username = ""
-        self.fetch_policy = fetch_policy
+        self.fetch_policy = fetch_policy or FetchPolicy.from_settings(settings)
         self.ingest_lock = asyncio.Lock()
         self._workers = ThreadPoolExecutor(settings.answer_threads, thread_name_prefix="newsbot-answer",
                                            initializer=yield_cpu_to_event_loop)

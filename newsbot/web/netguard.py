@@ -47,6 +47,29 @@ def is_public(address: Address) -> bool:
     return address.is_global and not address.is_multicast
 
 
+def parse_networks(values: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """CIDR blocks such as "10.1.0.0/16"; `ValueError` names the first one that is not."""
+    networks = []
+    for value in values:
+        try:
+            networks.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"{value!r} is not a network (write it as a CIDR block, e.g. 10.1.0.0/16)") from None
+    return tuple(networks)
+
+
+def allowing(networks: tuple[str, ...]) -> Callable[[Address], bool]:
+    """`is_public`, or also the operator's own `networks` (an intranet feed server, say) when given."""
+    if not networks:
+        return is_public
+    blocks = parse_networks(networks)
+
+    def allow(address: Address) -> bool:
+        inner = embedded_ipv4(address)
+        return is_public(address) or any(address in block or (inner is not None and inner in block) for block in blocks)
+    return allow
+
+
 def resolve_allowed(host: str, port: int, allow: Callable[[Address], bool]) -> list[Address]:
     """The addresses of `host` in DNS order, after checking that `allow` accepts every one."""
     try:

@@ -30,7 +30,7 @@ def make_newsbot(built_index: Path, embedder, stub: BotApiStub):
                         upload_max_bytes=20_000)
     made: list[BotState] = []
     with Newsbot.open(settings) as app:
-        def make(fetch_policy: FetchPolicy = FetchPolicy(), **changes) -> BotState:
+        def make(fetch_policy: FetchPolicy | None = None, **changes) -> BotState:
             made.append(BotState(settings.with_(**changes), app, fetch_policy))
             return made[-1]
         yield make

@@ -1,0 +1,113 @@
+"""Polling feeds into a real index over real HTTP: new entries become cited answers, seen ones are
+skipped cheaply, requests are conditional and paced, robots.txt is obeyed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from feedserver import Route, page, rss
+
+from newsbot.feeds.book import utc_now
+from newsbot.feeds.poll import FULL_TEXT_WORDS
+
+BRIDGE = ("The Korsholm footbridge reopened on Thursday after engineers replaced all 412 of its oak planks, "
+          "the city's transport office said. ") * 12
+FERRY = ["The Lindqvist ferry company ordered two electric boats from a shipyard in Turku for 38 million euros.",
+         "The first boat is due to carry passengers across the sound in the spring of 2028, the company said."]
+MARKET = ["The covered fish market in Brennsund will stay open on Sundays from January, the town council decided.",
+          "Stallholders had asked for the change for years, saying weekend visitors found the doors shut."]
+
+
+def test_new_entries_are_indexed_with_their_title_date_and_link_then_answered(server, polling) -> None:
+    app, book, poller = polling
+    assert len(BRIDGE.split()) >= FULL_TEXT_WORDS
+    server.routes["/feed.xml"] = Route(rss([
+        {"title": "Footbridge reopens", "link": f"{server.url}/bridge", "guid": "bridge-1",
+         "date": "Thu, 26 Nov 2026 09:00:00 GMT", "content": f"<p>{BRIDGE}</p>"},
+        {"title": "Ferry firm goes electric", "link": f"{server.url}/ferry", "date": "Fri, 27 Nov 2026 10:00:00 GMT",
+         "description": "Two boats ordered."},
+    ]), headers={"Content-Type": "application/rss+xml", "ETag": '"v1"'})
+    server.routes["/ferry"] = Route(page("Ferry firm goes electric", FERRY), headers={"Content-Type": "text/html"})
+    before = app.stats().articles
+    feed = book.add(f"{server.url}/feed.xml", every_seconds=1800)
+
+    [report] = poller.poll_due()
+    assert [a.title for a in report.articles] == ["Footbridge reopens", "Ferry firm goes electric"]
+    assert not server.asked("/bridge"), "an entry carrying its whole text is not fetched again"
+    assert app.stats().articles == before + 2
+    answer = app.ask("How much did the Lindqvist electric boats cost?")
+    [cited] = [c for c in answer.citations if c.title == "Ferry firm goes electric"]
+    assert cited.date == dt.date(2026, 11, 27) and cited.url == f"{server.url}/ferry"
+    assert "38 million euros" in answer.text
+
+    polled = book.get(feed.name)
+    assert polled.new_articles == 2 and polled.etag == '"v1"' and polled.failures == 0
+    assert polled.next_poll - polled.last_poll == dt.timedelta(seconds=1800)
+
+    server.routes["/feed.xml"] = Route(b"", 304, {"ETag": '"v1"'})
+    [again] = poller.poll_due([feed.name])
+    assert again.not_modified and server.asked("/feed.xml")[-1].headers["if-none-match"] == '"v1"'
+
+
+def test_seen_entries_and_the_same_story_in_a_second_feed_are_not_indexed_twice(server, polling) -> None:
+    app, book, poller = polling
+    story = {"title": "Fish market opens on Sundays", "link": f"{server.url}/market", "date": "Mon, 30 Nov 2026 08:00:00 GMT"}
+    server.routes["/a.xml"] = Route(rss([story]))
+    server.routes["/b.xml"] = Route(rss([{**story, "link": f"{server.url}/market?from=b"}]))
+    server.routes["/c.xml"] = Route(rss([story], title="Wire copy"))
+    server.routes["/market"] = Route(page("Fish market opens on Sundays", MARKET), headers={"Content-Type": "text/html"})
+    server.routes["/market?from=b"] = server.routes["/market"]
+    for name in ("a", "b", "c"):
+        book.add(f"{server.url}/{name}.xml", every_seconds=600, name=name)
+    before = app.stats().articles
+
+    reports = {r.feed: r for r in poller.poll_due()}
+    assert len(reports["a"].articles) == 1
+    assert reports["b"].duplicates == 1 and not reports["b"].articles, "the same text under another link is one article"
+    assert reports["c"].duplicates == 1 and len(server.asked("/market")) == 1, "a known link is not fetched again"
+    assert app.stats().articles == before + 1
+
+    fetched = len(server.requests)
+    assert all(not r.articles and not r.duplicates for r in poller.poll_due(["a", "b", "c"]))
+    assert len(server.requests) == fetched + 3, "a second poll asks for the feeds only"
+
+
+def test_robots_txt_is_obeyed_and_pages_on_one_host_are_paced(server, polling) -> None:
+    app, book, poller = polling
+    server.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /private/\n", headers={"Content-Type": "text/plain"})
+    items = [{"title": f"Story {n}", "link": f"{server.url}/story{n}"} for n in range(3)]
+    items.append({"title": "Members only", "link": f"{server.url}/private/story"})
+    server.routes["/feed.xml"] = Route(rss(items))
+    for n in range(3):
+        server.routes[f"/story{n}"] = Route(page(f"Story {n}", [MARKET[0].replace("Sundays", f"day {n}"), FERRY[n % 2]]),
+                                            headers={"Content-Type": "text/html"})
+    book.add(f"{server.url}/feed.xml", every_seconds=600)
+    poller.pace_seconds = 0.2
+
+    [report] = poller.poll_due()
+    assert len(report.articles) == 3
+    assert report.skipped == (("Members only", "robots.txt does not allow fetching it"),)
+    assert not server.asked("/private/story") and len(server.asked("/robots.txt")) == 1
+    times = [r.at for r in server.requests if r.path.startswith("/story")]
+    assert all(later - earlier >= 0.19 for earlier, later in zip(times, times[1:])), times
+    assert server.requests[0].headers["user-agent"].startswith("newsbot/")
+
+
+def test_failures_back_off_and_a_success_resets_the_schedule(server, polling) -> None:
+    app, book, poller = polling
+    server.routes["/feed.xml"] = Route(b"down for maintenance", 503, {"Content-Type": "text/plain"})
+    feed = book.add(f"{server.url}/feed.xml", every_seconds=600)
+    gaps = []
+    for _ in range(3):
+        [report] = poller.poll_due([feed.name])
+        polled = book.get(feed.name)
+        gaps.append((polled.next_poll - polled.last_poll).total_seconds())
+    assert report.error == "the server answered 503" and polled.failures == 3
+    assert gaps == [1200, 2400, 4800]
+    assert book.due(utc_now()) == [], "a failing feed waits out its backoff"
+
+    server.routes["/feed.xml"] = Route(rss([], ttl=120))
+    [report] = poller.poll_due([feed.name])
+    polled = book.get(feed.name)
+    assert report.error is None and polled.failures == 0 and polled.last_error is None
+    assert (polled.next_poll - polled.last_poll).total_seconds() == 7200, "the feed's TTL (2 hours) is longer than 10m"
