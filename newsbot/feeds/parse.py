@@ -47,17 +47,15 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
     if not parsed.get("version") and not parsed.get("entries"):
         reason = parsed.get("bozo_exception")
         raise FeedError(f"not an RSS or Atom feed ({reason})" if reason else "not an RSS or Atom feed")
-    entries = tuple(entry for entry in (_entry(raw) for raw in parsed.entries) if entry is not None)
+    entries = tuple(_entry(raw) for raw in parsed.entries)
     return ParsedFeed(" ".join(parsed.feed.get("title", "").split()), _ttl(parsed.feed.get("ttl")), entries)
 
 
-def _entry(raw) -> Entry | None:
+def _entry(raw) -> Entry:
     link = (raw.get("link") or "").strip() or None
     title = " ".join(_plain(raw.get("title", "")).split())
     contents = [part.get("value", "") for part in raw.get("content", [])]
     text = max([_plain(value) for value in [*contents, raw.get("summary", "")]], key=len, default="")
-    if not (link or text):
-        return None
     key = (raw.get("id") or "").strip() or link or hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
     return Entry(key=key, url=link, title=title, published=_when(raw), text=text)
 
