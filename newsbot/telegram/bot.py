@@ -28,6 +28,8 @@ from newsbot.app import Newsbot
 from newsbot.settings import Settings
 from newsbot.telegram.admin import Admin
 from newsbot.telegram.conversation import Conversation, SourceButton, VoteButton
+from newsbot.telegram.feeds import FeedDesk
+from newsbot.telegram.follow import AskButton, Following
 from newsbot.telegram.state import BotState
 from newsbot.telegram.gate import Gate
 from newsbot.telegram.send import reply
@@ -41,6 +43,12 @@ COMMANDS = [
     BotCommand("new", "start a new conversation"),
     BotCommand("stats", "index and usage figures (admins)"),
     BotCommand("add", "add the article at a link (admins)"),
+    BotCommand("follow", "be told when news about a topic arrives"),
+    BotCommand("following", "the topics you follow"),
+    BotCommand("unfollow", "stop following a topic"),
+    BotCommand("feeds", "the feeds polled for news (admins)"),
+    BotCommand("feed_add", "poll a feed for news (admins)"),
+    BotCommand("feed_remove", "stop polling a feed (admins)"),
 ]
 KEYBOARDS_KEPT = 1000
 SEND_RETRIES = 3
@@ -92,6 +100,7 @@ async def setup(application: Application) -> None:
         log.exception("warming the answering threads up failed; the first questions may be slower")
     gc.collect()
     gc.freeze()
+    application.bot_data["feeds"].schedule(application.job_queue)
     try:
         newsbot.username = (await application.bot.get_me()).username or ""
     except TelegramError as exc:
@@ -118,6 +127,9 @@ def build_application(settings: Settings, newsbot: BotState) -> Application:
     )
     application.bot_data["newsbot"] = newsbot
     talk, admin = Conversation(newsbot), Admin(newsbot)
+    following = Following(newsbot, talk)
+    desk = FeedDesk(newsbot, following)
+    application.bot_data["feeds"] = desk
     application.add_handler(TypeHandler(Update, Gate(settings).check), group=-1)
     application.add_handlers([
         CommandHandler("start", talk.start),
@@ -126,11 +138,18 @@ def build_application(settings: Settings, newsbot: BotState) -> Application:
         CommandHandler("ask", talk.ask_command),
         CommandHandler("stats", admin.stats),
         CommandHandler("add", admin.add_url),
+        CommandHandler("follow", following.follow),
+        CommandHandler("following", following.list),
+        CommandHandler("unfollow", following.unfollow),
+        CommandHandler("feeds", desk.list),
+        CommandHandler("feed_add", desk.add),
+        CommandHandler("feed_remove", desk.remove),
         MessageHandler(filters.TEXT & ~filters.COMMAND, talk.on_text),
         MessageHandler(filters.Document.ALL, admin.on_document),
         MessageHandler(~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL, talk.on_other),
         CallbackQueryHandler(talk.on_source, pattern=SourceButton),
         CallbackQueryHandler(talk.on_vote, pattern=VoteButton),
+        CallbackQueryHandler(following.on_ask, pattern=AskButton),
         CallbackQueryHandler(talk.on_expired, pattern=InvalidCallbackData),
         InlineQueryHandler(talk.on_inline),
     ])

@@ -1,5 +1,5 @@
 """`BotState`: what the Telegram handlers share — the opened index, the settings, the question log,
-the per-user limits and the threads that work out answers off the event loop."""
+the feeds and follows, the per-user limits and the threads that work out answers off the event loop."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from telegram import Update
 
 from newsbot.answer.types import Answer, Turn
 from newsbot.app import Newsbot
+from newsbot.feeds.book import FeedBook
+from newsbot.feeds.poll import Poller, PollReport
+from newsbot.follow.alerts import Alerter
+from newsbot.follow.book import FollowBook
 from newsbot.settings import Settings
 from newsbot.telegram import render
 from newsbot.telegram.questions import QuestionLog
@@ -41,8 +45,13 @@ class BotState:
         self.username = ""
         self.fetch_policy = fetch_policy or FetchPolicy.from_settings(settings)
         self.ingest_lock = asyncio.Lock()
+        self.feeds = FeedBook(settings.index_dir)
+        self.poller = Poller(app, self.feeds, self.fetch_policy, settings.fetch_pace_ms / 1000)
+        self.follows = FollowBook(settings.index_dir)
+        self.alerter = Alerter(app, self.follows)
         self._workers = ThreadPoolExecutor(settings.answer_threads, thread_name_prefix="newsbot-answer",
                                            initializer=yield_cpu_to_event_loop)
+        self._polling = ThreadPoolExecutor(1, thread_name_prefix="newsbot-feeds", initializer=yield_cpu_to_event_loop)
 
     def is_admin(self, update: Update) -> bool:
         return bool(update.effective_user and update.effective_user.id in self.settings.admin_ids)
@@ -55,6 +64,10 @@ class BotState:
             return answer, render.telegram_html(answer)
         return await asyncio.get_running_loop().run_in_executor(self._workers, work)
 
+    async def poll_feeds(self) -> list[PollReport]:
+        """Poll the due feeds in the feeds thread (fetching, parsing and indexing stay off the loop)."""
+        return await asyncio.get_running_loop().run_in_executor(self._polling, self.poller.poll_due)
+
     async def warm_up(self) -> None:
         """Answer a question in each answering thread before the first user's: the first answer
         sets up what later ones reuse (a thread's database connection, the date parser, the
@@ -63,5 +76,9 @@ class BotState:
         await asyncio.gather(*(self.answer(question, ()) for _ in range(self.settings.answer_threads)))
 
     def close(self) -> None:
+        self.poller.stopping.set()
         self._workers.shutdown(wait=True)
+        self._polling.shutdown(wait=True)
         self.log.close()
+        self.feeds.close()
+        self.follows.close()

@@ -32,13 +32,14 @@ BOT_USERNAME = "newsbot_test_bot"
 DEFAULT_USER_ID = 1001
 GROUP_ID = -4012345678
 TEXT_LIMIT = 4096
-FAULTS = ("429", "500", "502", "reset", "timeout", "bad_html")
+FAULTS = ("429", "500", "502", "reset", "timeout", "bad_html", "blocked")
 JSON_FIELDS = frozenset({"reply_markup", "reply_parameters", "link_preview_options", "results", "commands",
                          "allowed_updates", "scope"})
 COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 LEADING_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,64})?")
 TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 FAULT_ERRORS = {"429": (429, "Too Many Requests: retry after {retry_after}"), "500": (500, "Internal Server Error"),
+                "blocked": (403, "Forbidden: bot was blocked by the user"),
                 "bad_html": (400, "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0")}
 BAD_GATEWAY = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway"
                b"</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n</body>\r\n</html>\r\n")
@@ -262,16 +263,17 @@ class BotApiStub:
 
     def inject_fault(self, method: str, kind: str, times: int = 1, **options: Any) -> None:
         """Make the next `times` calls of `method` ("*": any) fail: "429" (option retry_after),
-        "500", "502" (nginx's HTML page), "reset" (TCP RST), "bad_html" (400 can't parse entities)
+        "500", "502" (nginx's HTML page), "reset" (TCP RST), "bad_html" (400 can't parse entities),
+        "blocked" (403, the user blocked the bot); option `chat_id` limits it to calls to that chat
         or "timeout" (the call takes effect but is answered after `seconds`, default 3)."""
         assert kind in FAULTS, kind
         with self._cond:
             self._faults.append([method, kind, times, options])
 
-    def _take_fault(self, method: str) -> tuple[str, dict] | None:
+    def _take_fault(self, method: str, params: dict) -> tuple[str, dict] | None:
         with self._cond:
             for fault in self._faults:
-                if fault[0] in (method, "*"):
+                if fault[0] in (method, "*") and fault[3].get("chat_id") in (None, params.get("chat_id")):
                     fault[2] -= 1
                     if not fault[2]:
                         self._faults.remove(fault)
@@ -377,7 +379,7 @@ class BotApiStub:
             return http.send(200 if found is not None else 404, found or b"", "application/octet-stream")
         method = self._methods.get(rest.lower())
         params = _form(parse_qsl(url.query) + parse_qsl(body.decode(), keep_blank_values=True))
-        fault = self._take_fault(rest) if method else None
+        fault = self._take_fault(rest, params) if method else None
         kind, options = fault or (None, {})
         try:
             if method is None:
