@@ -5,13 +5,11 @@ waits for an ingest's transaction."""
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from newsbot.index.store import DB_FILE
+from newsbot.index.store.side import SideTables
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (
@@ -89,19 +87,11 @@ def _time(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
-class FeedBook:
+class FeedBook(SideTables):
     """The `feeds` and `feed_entries` tables of the index at `index_dir`; thread-safe."""
 
     def __init__(self, index_dir: Path) -> None:
-        self._db = sqlite3.connect(Path(index_dir) / DB_FILE, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA busy_timeout = 10000")
-        self._lock = threading.Lock()
-        with self._lock:
-            self._db.executescript(_SCHEMA)
-
-    def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        super().__init__(index_dir, _SCHEMA)
 
     def add(self, url: str, every_seconds: int, name: str | None = None, now: dt.datetime | None = None) -> Feed:
         """Follow the feed at `url`, named `name` or after its host; due at once."""
@@ -183,15 +173,6 @@ class FeedBook:
                    (feed.title, feed.etag, feed.modified, feed.ttl_seconds, _stamp(feed.last_poll), feed.last_result,
                     feed.last_error, feed.failures, _stamp(feed.next_poll), feed.new_articles, feed.name))
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def __enter__(self) -> FeedBook:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
 
 def _feed(row: tuple) -> Feed:

@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsbot.index.store import DB_FILE
+from newsbot.index.store.side import SideTables
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS follows (
@@ -47,19 +45,11 @@ def _stamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
-class FollowBook:
+class FollowBook(SideTables):
     """The `follows` and `alerts` tables of the index at `index_dir`; thread-safe."""
 
     def __init__(self, index_dir: Path) -> None:
-        self._db = sqlite3.connect(Path(index_dir) / DB_FILE, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA busy_timeout = 10000")
-        self._lock = threading.Lock()
-        with self._lock:
-            self._db.executescript(_SCHEMA)
-
-    def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        super().__init__(index_dir, _SCHEMA)
 
     def follow(self, chat_id: int, topic: str, now: dt.datetime) -> Follow:
         topic = " ".join(topic.split())
@@ -131,7 +121,3 @@ class FollowBook:
         with self._lock:
             self._db.executemany("UPDATE alerts SET sent_at = ? WHERE follow_id = ? AND article_id = ?",
                                  [(_stamp(now), follow_id, article_id) for article_id in article_ids])
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
