@@ -74,12 +74,17 @@ class FeedServer:
         self.httpd.server_close()
 
 
-def rss(items: list[dict], title: str = "Harbour Gazette", ttl: int | None = None) -> bytes:
+def rss(items: list[dict], title: str = "Harbour Gazette", ttl: int | None = None,
+        skip_hours: tuple[int, ...] = (), skip_days: tuple[str, ...] = ()) -> bytes:
     """An RSS 2.0 document; each item may have title, link, guid, date (RFC 822 text), description, content."""
     parts = [f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
              f"<channel><title>{title}</title><link>http://example.invalid/</link>"]
     if ttl:
         parts.append(f"<ttl>{ttl}</ttl>")
+    if skip_hours:
+        parts.append("<skipHours>" + "".join(f"<hour>{h}</hour>" for h in skip_hours) + "</skipHours>")
+    if skip_days:
+        parts.append("<skipDays>" + "".join(f"<day>{d}</day>" for d in skip_days) + "</skipDays>")
     for item in items:
         parts.append("<item>")
         for key, tag in (("title", "title"), ("link", "link"), ("guid", "guid"), ("date", "pubDate"), ("description", "description")):

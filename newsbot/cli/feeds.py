@@ -114,17 +114,13 @@ def cmd_feeds_poll(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
     """Poll due feeds, sleep until the next is due (at most a minute, to see feeds added meanwhile)."""
-    from newsbot.feeds.book import utc_now
-
     with _book(settings) as book, _poller(settings, book) as poller:
         print(f"watching {len(book.feeds())} feed(s); Ctrl-C stops", file=sys.stderr)
         stop = threading.Event()
         while not stop.is_set():
             for report in poller.poll_due():
                 print(f"{dt.datetime.now():%H:%M:%S} {report.feed}: {report.summary()}", flush=True)
-            upcoming = [feed.next_poll for feed in book.feeds() if feed.next_poll]
-            wait = min([(moment - utc_now()).total_seconds() for moment in upcoming], default=WATCH_MAX_SLEEP_SECONDS)
-            stop.wait(min(max(wait, 0.5), WATCH_MAX_SLEEP_SECONDS))
+            stop.wait(book.seconds_to_next(WATCH_MAX_SLEEP_SECONDS))
     return 0
 
 

@@ -26,7 +26,9 @@ CREATE TABLE IF NOT EXISTS feeds (
     last_error TEXT,
     failures INTEGER NOT NULL DEFAULT 0,
     next_poll TEXT NOT NULL,
-    new_articles INTEGER NOT NULL DEFAULT 0
+    new_articles INTEGER NOT NULL DEFAULT 0,
+    skip_hours TEXT NOT NULL DEFAULT '',
+    skip_days TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS feed_entries (
     feed TEXT NOT NULL,
@@ -39,7 +41,8 @@ CREATE TABLE IF NOT EXISTS feed_entries (
 CREATE INDEX IF NOT EXISTS feed_entries_url ON feed_entries (url);
 """
 _COLUMNS = ("name", "url", "every_seconds", "added_at", "title", "etag", "modified", "ttl_seconds", "last_poll",
-            "last_result", "last_error", "failures", "next_poll", "new_articles")
+            "last_result", "last_error", "failures", "next_poll", "new_articles", "skip_hours", "skip_days")
+_ADDED_COLUMNS = ("skip_hours", "skip_days")
 
 
 class FeedBookError(ValueError):
@@ -64,6 +67,8 @@ class Feed:
     failures: int = 0
     next_poll: dt.datetime | None = None
     new_articles: int = 0
+    skip_hours: tuple[int, ...] = ()
+    skip_days: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,10 @@ class FeedBook(SideTables):
 
     def __init__(self, index_dir: Path) -> None:
         super().__init__(index_dir, _SCHEMA)
+        have = {row[1] for row in self._rows("PRAGMA table_info(feeds)")}
+        for column in _ADDED_COLUMNS:
+            if column not in have:
+                self._rows(f"ALTER TABLE feeds ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
 
     def add(self, url: str, every_seconds: int, name: str | None = None, now: dt.datetime | None = None) -> Feed:
         """Follow the feed at `url`, named `name` or after its host; due at once."""
@@ -142,6 +151,13 @@ class FeedBook(SideTables):
         return sorted((f for f in self.feeds() if f.next_poll is None or f.next_poll <= now),
                       key=lambda f: f.next_poll or now)
 
+    def seconds_to_next(self, longest: float, now: dt.datetime | None = None) -> float:
+        """Seconds until the next feed is due: at least half a second, at most `longest` (so a
+        feed added meanwhile by another process is seen soon)."""
+        now = now or utc_now()
+        upcoming = [(f.next_poll - now).total_seconds() for f in self.feeds() if f.next_poll]
+        return min(max(min(upcoming, default=longest), 0.5), longest)
+
     def seen_keys(self, feed: str, keys: list[str]) -> set[str]:
         found: set[str] = set()
         for start in range(0, len(keys), 500):
@@ -169,9 +185,10 @@ class FeedBook(SideTables):
     def polled(self, feed: Feed) -> None:
         """Store a feed's state after a poll (`feed` as the poll left it)."""
         self._rows("UPDATE feeds SET title = ?, etag = ?, modified = ?, ttl_seconds = ?, last_poll = ?, last_result = ?,"
-                   " last_error = ?, failures = ?, next_poll = ?, new_articles = ? WHERE name = ?",
+                   " last_error = ?, failures = ?, next_poll = ?, new_articles = ?, skip_hours = ?, skip_days = ? WHERE name = ?",
                    (feed.title, feed.etag, feed.modified, feed.ttl_seconds, _stamp(feed.last_poll), feed.last_result,
-                    feed.last_error, feed.failures, _stamp(feed.next_poll), feed.new_articles, feed.name))
+                    feed.last_error, feed.failures, _stamp(feed.next_poll), feed.new_articles,
+                    _numbers(feed.skip_hours), _numbers(feed.skip_days), feed.name))
 
 
 
@@ -179,4 +196,10 @@ def _feed(row: tuple) -> Feed:
     values = dict(zip(_COLUMNS, row))
     for name in ("added_at", "last_poll", "next_poll"):
         values[name] = _time(values[name])
+    for name in _ADDED_COLUMNS:
+        values[name] = tuple(int(n) for n in values[name].split(",") if n)
     return Feed(**values)
+
+
+def _numbers(values: tuple[int, ...]) -> str:
+    return ",".join(map(str, values))

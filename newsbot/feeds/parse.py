@@ -10,6 +10,11 @@ import re
 from dataclasses import dataclass
 
 ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
+SKIP_HOURS = re.compile(rb"<skipHours>(.*?)</skipHours>", re.IGNORECASE | re.DOTALL)
+SKIP_DAYS = re.compile(rb"<skipDays>(.*?)</skipDays>", re.IGNORECASE | re.DOTALL)
+HOUR = re.compile(rb"<hour>\s*(\d{1,2})\s*</hour>", re.IGNORECASE)
+DAY = re.compile(rb"<day>\s*([A-Za-z]+)\s*</day>", re.IGNORECASE)
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 BLOCKS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "section", "article")
 
 
@@ -30,9 +35,14 @@ class Entry:
 
 @dataclass(frozen=True)
 class ParsedFeed:
+    """A feed's title, its entries and its hints on when to poll: the TTL, and the hours (UTC) and
+    weekdays (0 is Monday) of RSS 2.0's skipHours and skipDays."""
+
     title: str
     ttl_seconds: int | None
     entries: tuple[Entry, ...]
+    skip_hours: tuple[int, ...] = ()
+    skip_days: tuple[int, ...] = ()
 
 
 def parse_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
@@ -48,7 +58,18 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
         reason = parsed.get("bozo_exception")
         raise FeedError(f"not an RSS or Atom feed ({reason})" if reason else "not an RSS or Atom feed")
     entries = tuple(_entry(raw) for raw in parsed.entries)
-    return ParsedFeed(" ".join(parsed.feed.get("title", "").split()), _ttl(parsed.feed.get("ttl")), entries)
+    return ParsedFeed(" ".join(parsed.feed.get("title", "").split()), _ttl(parsed.feed.get("ttl")), entries,
+                      *_skips(body))
+
+
+def _skips(body: bytes) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """skipHours and skipDays, read from the bytes: feedparser keeps only the last of each list."""
+    hours = SKIP_HOURS.search(body)
+    days = SKIP_DAYS.search(body)
+    skip_hours = {int(h) for h in HOUR.findall(hours.group(1))} if hours else set()
+    skip_days = {WEEKDAYS.index(d.decode().lower()) for d in DAY.findall(days.group(1))
+                 if d.decode().lower() in WEEKDAYS} if days else set()
+    return tuple(sorted(h for h in skip_hours if h < 24)), tuple(sorted(skip_days))
 
 
 def _entry(raw) -> Entry:

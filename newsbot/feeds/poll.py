@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from newsbot.app import Newsbot
 from newsbot.feeds.book import Feed, FeedBook, Seen, utc_now
 from newsbot.feeds.parse import Entry, FeedError, parse_feed
-from newsbot.feeds.schedule import seconds_to_next_poll
+from newsbot.feeds.schedule import outside_skips, seconds_to_next_poll
 from newsbot.index.articles import Article, ArticleError, make_article
 from newsbot.web.fetch import FetchError, FetchPolicy, article_from_page, get
 from newsbot.web.robots import Robots, RobotsUnreachable
@@ -90,6 +90,13 @@ class _Run:
     pace: Pace
 
 
+def _next_poll(feed: Feed, started: dt.datetime, failures: int) -> dt.datetime:
+    """When to poll `feed` again after a poll begun at `started`: the backoff after `failures` in a
+    row, else the interval or TTL; never in the hours or days the feed asks to be skipped."""
+    wait = seconds_to_next_poll(feed.every_seconds, failures, None if failures else feed.ttl_seconds)
+    return outside_skips(started + dt.timedelta(seconds=wait), feed.skip_hours, feed.skip_days)
+
+
 class Poller:
     """Polls feeds into `app`'s index. Polls are serialised; `stop` makes a running one end after
     the entry it is on, keeping what it finished."""
@@ -127,7 +134,7 @@ class Poller:
             report = PollReport(feed.name, error=str(exc))
             self.book.polled(dataclasses.replace(
                 feed, last_poll=started, last_result=report.summary(), last_error=str(exc), failures=failures,
-                next_poll=started + dt.timedelta(seconds=seconds_to_next_poll(feed.every_seconds, failures, None))))
+                next_poll=_next_poll(feed, started, failures)))
             log.warning("feed %s: %s (failure %d in a row)", feed.name, exc, failures)
             return report
         if parsed is None:
@@ -135,11 +142,12 @@ class Poller:
         else:
             report = self._take(feed, parsed.entries, run, started)
             feed = dataclasses.replace(feed, title=parsed.title or feed.title, ttl_seconds=parsed.ttl_seconds,
+                                       skip_hours=parsed.skip_hours, skip_days=parsed.skip_days,
                                        etag=response.headers.get("etag"), modified=response.headers.get("last-modified"))
         self.book.polled(dataclasses.replace(
             feed, last_poll=started, last_result=report.summary(), last_error=None, failures=0,
             new_articles=feed.new_articles + len(report.articles),
-            next_poll=started + dt.timedelta(seconds=seconds_to_next_poll(feed.every_seconds, 0, feed.ttl_seconds))))
+            next_poll=_next_poll(feed, started, 0)))
         log.info("feed %s: %s", feed.name, report.summary())
         return report
 

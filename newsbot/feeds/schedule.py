@@ -1,8 +1,10 @@
 """When a feed is polled next: intervals written as "30m" or "2h", a backoff that doubles with each
-failure in a row (up to a day), and a feed's own TTL hint."""
+failure in a row (up to a day), and a feed's own hints: its TTL, and the hours and days it asks not
+to be polled."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -39,3 +41,15 @@ def seconds_to_next_poll(every: int, failures: int, ttl: int | None) -> int:
     if failures:
         return min(every * 2 ** min(failures, 16), max(every, MAX_BACKOFF_SECONDS))
     return max(every, min(ttl or 0, MAX_TTL_SECONDS))
+
+
+def outside_skips(moment: dt.datetime, skip_hours: tuple[int, ...], skip_days: tuple[int, ...]) -> dt.datetime:
+    """`moment`, or the start of the first hour after it that is neither a skipped hour (UTC) nor on
+    a skipped weekday; `moment` itself when the hints skip the whole week."""
+    moment = moment.astimezone(dt.timezone.utc)
+    later = moment
+    for _ in range(7 * 24 + 1):
+        if later.hour not in skip_hours and later.weekday() not in skip_days:
+            return later
+        later = (later + dt.timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    return moment

@@ -10,7 +10,7 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes, JobQueue
 
-from newsbot.feeds.book import FeedBookError, utc_now
+from newsbot.feeds.book import FeedBookError
 from newsbot.feeds.schedule import format_interval, parse_interval
 from newsbot.telegram.follow import Following
 from newsbot.telegram.send import reply
@@ -47,11 +47,7 @@ class FeedDesk:
             await self.following.deliver(context.bot, [a for r in reports for a in r.articles])
         except Exception:
             log.exception("polling the feeds failed; trying again later")
-        self.schedule(context.job_queue, await asyncio.to_thread(self._seconds_to_next))
-
-    def _seconds_to_next(self) -> float:
-        upcoming = [(f.next_poll - utc_now()).total_seconds() for f in self.newsbot.feeds.feeds() if f.next_poll]
-        return min(max(min(upcoming, default=MAX_WAIT_SECONDS), 0.5), MAX_WAIT_SECONDS)
+        self.schedule(context.job_queue, await asyncio.to_thread(self.newsbot.feeds.seconds_to_next, MAX_WAIT_SECONDS))
 
     async def list(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not self.newsbot.is_admin(update):

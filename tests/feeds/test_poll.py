@@ -111,3 +111,18 @@ def test_failures_back_off_and_a_success_resets_the_schedule(server, polling) ->
     polled = book.get(feed.name)
     assert report.error is None and polled.failures == 0 and polled.last_error is None
     assert (polled.next_poll - polled.last_poll).total_seconds() == 7200, "the feed's TTL (2 hours) is longer than 10m"
+
+
+def test_the_hours_and_days_a_feed_asks_to_skip_are_not_polled(server, polling) -> None:
+    app, book, poller = polling
+    open_hour = (utc_now() + dt.timedelta(hours=3)).hour
+    skipped = tuple(h for h in range(24) if h != open_hour)
+    server.routes["/feed.xml"] = Route(rss([], skip_hours=skipped, skip_days=("Saturday", "sunday", "Someday")))
+    feed = book.add(f"{server.url}/feed.xml", every_seconds=600)
+    [report] = poller.poll_due([feed.name])
+    polled = book.get(feed.name)
+    assert report.error is None
+    assert polled.skip_hours == skipped and polled.skip_days == (5, 6)
+    assert polled.next_poll.hour == open_hour and polled.next_poll.minute == 0
+    assert polled.next_poll.weekday() not in (5, 6)
+    assert polled.next_poll - polled.last_poll >= dt.timedelta(hours=2)
