@@ -42,6 +42,19 @@ def test_each_backend_agrees_with_torch_fp32(backend, reference):
     assert (vectors * reference).sum(axis=1).min() >= floor
 
 
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_span_vectors_of_each_backend_agree_with_torch_fp32(backend):
+    # Sentence spans are pooled from padded batches (OpenVINO pads to a multiple of 32 tokens):
+    # padding must not leak into any span's vector.
+    texts = TEXTS[1:]
+    spans = [[(0, 24), (25, len(texts[0]))], [(0, 61), (len(texts[1]) - 69, len(texts[1]))]]
+    _, expected = Embedder(cache_dir=CACHE_DIR, backend=backends.TORCH).encode_with_spans(texts, spans)
+    _, got = Embedder(cache_dir=CACHE_DIR, backend=backend, batch_size=2).encode_with_spans(texts, spans)
+    floor = 0.98 if backend == backends.ONNX_INT8 else 0.99
+    for mine, theirs in zip(got, expected):
+        assert (mine * theirs).sum(axis=1).min() >= floor
+
+
 def test_long_texts_are_not_cut_at_128_tokens(reference):
     if backends.ONNX not in AVAILABLE:
         pytest.skip("onnxruntime is not installed")
