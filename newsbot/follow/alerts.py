@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from newsbot.app import Newsbot
 from newsbot.follow.book import Follow, FollowBook
-from newsbot.follow.match import MatchConfig, topic_scores
+from newsbot.follow.match import MatchConfig, title_vectors, topic_scores
 from newsbot.index.articles import Article
 from newsbot.index.sentences import split_sentences
 
@@ -52,10 +52,11 @@ class Alerter:
         topics = sorted({f.topic for f in follows})
         vectors = dict(zip(topics, self.app.embedder.encode_queries(topics)))
         passages = {a.id: [v for _, v in self.app.store.article_passages(a.id)] for a in articles}
+        titles = title_vectors(self.app.embedder, articles)
         found = 0
         for follow in follows:
-            hits = [a.id for a in articles if topic_scores(vectors[follow.topic], follow.topic, a, passages[a.id])
-                    .score(self.config) >= self.config.threshold]
+            hits = [a.id for a in articles
+                    if self.config.matches(topic_scores(vectors[follow.topic], follow.topic, a, passages[a.id], titles[a.id]))]
             self.book.pend(follow.id, hits, now)
             found += len(hits)
         return found

@@ -32,16 +32,17 @@ def labels(tmp_path: Path, built_index: Path) -> Path:
     return path
 
 
-def test_fitting_finds_a_weight_and_threshold_that_separate_the_judged_articles(labels: Path, built_index: Path) -> None:
+def test_fitting_finds_weights_and_a_threshold_that_separate_the_judged_articles(labels: Path, built_index: Path) -> None:
     topics = read_labels(labels)
     with Newsbot.open(Settings(index_dir=built_index)) as app:
         scores = Scores(app, [t.topic for t in topics])
     config, result = fit(scores, topics)
     assert (result.precision, result.recall, result.about, result.matches) == (1.0, 1.0, 3, 3)
     assert figures(scores, topics, config) == result
-    never = figures(scores, topics, MatchConfig(config.words_weight, threshold=5.0))
+    assert all(weight > 0 for weight in config.weights[:3]), "closer in meaning must count for a match"
+    never = figures(scores, topics, MatchConfig(config.weights, threshold=1e9))
     assert (never.recall, never.matches) == (0.0, 0)
-    everything = figures(scores, topics, MatchConfig(0.0, threshold=-1.0))
+    everything = figures(scores, topics, MatchConfig(config.weights, threshold=-1e9))
     assert everything.recall == 1.0 and everything.precision == pytest.approx(3 / 15)
 
 
@@ -58,3 +59,14 @@ def test_the_command_pools_candidates_and_measures_the_shipped_matcher(tmp_path:
     assert main(["measure", str(labels), "--index", str(built_index)]) == 0
     printed = capsys.readouterr().out
     assert "3 topics, 5 articles" in printed and "precision" in printed and "recall" in printed
+
+
+def test_rounds_of_judging_one_topic_are_merged(tmp_path: Path) -> None:
+    path = tmp_path / "labels.jsonl"
+    rounds = [{"topic": "rail strike", "judged": ["a", "b"], "about": ["a"]},
+              {"topic": "harbour", "judged": ["c"], "about": []},
+              {"topic": "rail strike", "judged": ["d"], "about": ["d"]}]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rounds), encoding="utf-8")
+    topics = read_labels(path)
+    assert [t.topic for t in topics] == ["rail strike", "harbour"]
+    assert topics[0].judged == {"a", "b", "d"} and topics[0].about == {"a", "d"}
