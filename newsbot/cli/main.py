@@ -134,8 +134,10 @@ def cmd_index_add(args: argparse.Namespace, settings: Settings) -> int:
         stats = app.stats()
     for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)
+    if report.problem_count > len(report.problems):
+        print(f"… and {report.problem_count - len(report.problems):,} more problems", file=sys.stderr)
     print(f"added: {report.added}\nupdated: {report.updated}\nduplicates: {report.duplicates}\n"
-          f"problems: {len(report.problems)}\npassages: {report.passages}\n"
+          f"problems: {report.problem_count}\npassages: {report.passages}\n"
           f"seconds: {report.seconds:.1f}\nindex articles: {stats.articles}\nindex passages: {stats.passages}")
     return EXIT_PROBLEMS if report.problems else EXIT_OK
 

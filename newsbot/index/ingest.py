@@ -25,18 +25,26 @@ POOLED, SEPARATE = "pooled", "separate"
 SENTENCE_VECTORS = (POOLED, SEPARATE)
 GROUP_ARTICLES = 1000
 GROUP_CHARS = 16_000_000
+KEPT_PROBLEMS = 1000
 
 
 @dataclass
 class IngestReport:
-    """What one ingest run did."""
+    """What one ingest run did. `problems` keeps the first `KEPT_PROBLEMS` problems, so a huge file
+    of bad lines costs no memory; `problem_count` counts them all."""
 
     added: int = 0
     updated: int = 0
     duplicates: int = 0
     passages: int = 0
     problems: list[LoadProblem] = field(default_factory=list)
+    problem_count: int = 0
     seconds: float = 0.0
+
+    def problem(self, problem: LoadProblem) -> None:
+        self.problem_count += 1
+        if len(self.problems) < KEPT_PROBLEMS:
+            self.problems.append(problem)
 
 
 def plan(store: PassageStore, items: Iterable[Article | LoadProblem], report: IngestReport,
@@ -58,7 +66,7 @@ def plan(store: PassageStore, items: Iterable[Article | LoadProblem], report: In
             if article.content_hash in known or article.content_hash in seen_hashes:
                 report.duplicates += 1
             elif article.id in seen_ids:
-                report.problems.append(LoadProblem(article.path, f"article id {article.id!r} given twice; kept the first"))
+                report.problem(LoadProblem(article.path, f"article id {article.id!r} given twice; kept the first"))
             else:
                 seen_hashes.add(article.content_hash)
                 seen_ids.add(article.id)
@@ -78,7 +86,7 @@ def _one_article_files(items: Iterable[Article | LoadProblem], report: IngestRep
     path: str | None = None
     for item in items:
         if isinstance(item, LoadProblem):
-            report.problems.append(item)
+            report.problem(item)
         elif item.path != path:
             if first is not None:
                 yield first, True

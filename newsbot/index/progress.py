@@ -4,14 +4,17 @@ a log, and a one-line summary at the end.
 With streaming input the number of articles is unknown until the end, so the share done comes from
 the input bytes: the share of the given files read, times the share of the text read so far that is
 done, indexed or skipped as a duplicate (reading runs ahead of the model). The time left is that
-share's pace over the last interval.
+share's median pace over the last few intervals: robust to one slow or fast minute, and soon
+free of the fast start of a rerun that skips what is indexed.
 """
 
 from __future__ import annotations
 
+import statistics
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
 
 LINE_EVERY = 60.0
 BAR_EVERY = 0.1
+PACE_INTERVALS = 5
 
 
 class Progress:
@@ -43,6 +47,7 @@ class Progress:
         self.done_chars = 0
         self._started = self._last = clock()
         self._done_at_last = 0.0
+        self._paces: deque[float] = deque(maxlen=PACE_INTERVALS)
         self._lock = threading.Lock()
         self._bar = None
         if self.live:
@@ -79,8 +84,10 @@ class Progress:
                 self._bar.set_postfix_str(self._counts(report, now), refresh=False)
                 self._bar.update(done - self._bar.n)
             elif now - self._last >= self.every:
-                self._write(self._line(report, now))
-                self._last, self._done_at_last = now, self.done()
+                done = self.done()
+                self._paces.append((done - self._done_at_last) / max(now - self._last, 1e-9))
+                self._write(self._line(report, now, done))
+                self._last, self._done_at_last = now, done
 
     def finish(self, report: IngestReport, stopped: bool = False) -> None:
         """Close the bar and write the summary: what was done, or how far a failed run got."""
@@ -93,7 +100,7 @@ class Progress:
             outcome = "stopped" if stopped else "done"
             tail = "; run it again to continue" if stopped else ""
             self._write(f"newsbot: {outcome}: {report.added:,} added, {report.updated:,} updated, "
-                        f"{report.duplicates:,} duplicates, {len(report.problems):,} problems; "
+                        f"{report.duplicates:,} duplicates, {report.problem_count:,} problems; "
                         f"{report.passages:,} passages in {seconds:.1f} s ({rate:,.0f} passages/s){tail}")
 
     def _counts(self, report: IngestReport, now: float) -> str:
@@ -103,18 +110,18 @@ class Progress:
                  f"{report.passages:,} passages ({report.passages / elapsed:,.0f}/s)"]
         if report.duplicates:
             parts.append(f"{report.duplicates:,} duplicates")
-        if report.problems:
-            parts.append(f"{len(report.problems):,} problems")
+        if report.problem_count:
+            parts.append(f"{report.problem_count:,} problems")
         return ", ".join(parts)
 
-    def _line(self, report: IngestReport, now: float) -> str:
-        """The counts, and with a known input size the share read and the time left at the pace of
-        the last interval (a rerun skips what is indexed fast, so the pace from the start would lie)."""
+    def _line(self, report: IngestReport, now: float, done: float) -> str:
+        """The counts, and with a known input size the share done and the time left at the median
+        pace of the last intervals (a rerun skips what is indexed fast, so the pace from the start
+        would lie)."""
         parts = [self._counts(report, now)]
         if self.total_bytes:
-            done = self.done()
             parts.append(f"{done:.0%} of {_size(self.total_bytes)} done")
-            pace = (done - self._done_at_last) / max(now - self._last, 1e-9)
+            pace = statistics.median(self._paces)
             if pace > 0 and done < 1.0:
                 parts.append(f"about {_duration((1.0 - done) / pace)} left")
         return "newsbot: " + ", ".join(parts)

@@ -103,6 +103,6 @@ class Admin:
         except StoreError as exc:
             return f"Nothing was added: {exc}"
         lines = [f"Added {report.added} article(s), updated {report.updated}, "
-                 f"skipped {report.duplicates} duplicate(s), {len(report.problems)} error(s)."]
+                 f"skipped {report.duplicates} duplicate(s), {report.problem_count} error(s)."]
         lines += [f"- {p.message}" + (f" (line {p.line})" if p.line else "") for p in report.problems[:10]]
         return "\n".join(lines)

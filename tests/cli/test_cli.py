@@ -59,6 +59,16 @@ def test_problems_are_listed_the_good_files_indexed_and_progress_summed_up_unles
     assert "malformed date" in err and "newsbot: done" not in err
 
 
+def test_a_file_of_many_bad_lines_lists_the_first_problems_and_counts_them_all(capsys, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("newsbot.index.ingest.KEPT_PROBLEMS", 3)
+    lines = ["not json"] * 5 + [json.dumps({"date": "2020-02-02", "text": "The one good line of the file."})]
+    (tmp_path / "archive.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = run(capsys, "index", "add", str(tmp_path / "archive.jsonl"), "--index", str(tmp_path / "idx"), "--quiet")
+    assert code == EXIT_PROBLEMS and "added: 1" in out and "problems: 5" in out
+    assert err.count("skipped ") == 3 and "archive.jsonl:3:" in err and "archive.jsonl:4:" not in err
+    assert "… and 2 more problems" in err
+
+
 @pytest.mark.parametrize("argv,message", [
     (["index", "stats"], "no index at"),
     (["search", "anything"], "no index at"),

@@ -61,9 +61,22 @@ def test_a_log_gets_a_line_a_minute_with_the_share_read_and_the_time_left() -> N
     progress.finish(report)
     assert out.getvalue().splitlines() == [
         "newsbot: 1,234 articles (20.6/s), 23,456 passages (391/s), 32% of 107 MB done, about 2 min left",
-        "newsbot: 1,234 articles (10.3/s), 23,456 passages (195/s), 300 duplicates, 46% of 107 MB done, about 4 min left",
+        "newsbot: 1,234 articles (10.3/s), 23,456 passages (195/s), 300 duplicates, 46% of 107 MB done, about 2 min left",
         "newsbot: done: 1,200 added, 34 updated, 300 duplicates, 0 problems; 23,456 passages in 130.0 s (180 passages/s)",
     ]
+
+
+def test_the_time_left_holds_through_one_slow_minute() -> None:
+    clock, out = Clock(), io.StringIO()
+    progress = Progress(1_000_000, live=False, every=60, stream=out, clock=clock)
+    report = IngestReport()
+    for minute, share in enumerate((0.05, 0.10, 0.15, 0.16, 0.21), start=1):
+        progress.read(int(share * 1_000_000) - progress.bytes_read)
+        clock.now = 60 * minute
+        progress.update(report)
+    # 5% a minute, but for one minute at 1%: the estimate stays near 16 min, not 84.
+    assert [line.rsplit(", about ", 1)[1] for line in out.getvalue().splitlines()] == [
+        "19 min left", "18 min left", "17 min left", "17 min left", "16 min left"]
 
 
 def test_an_ingest_in_a_log_writes_progress_lines_and_a_summary(store: Store, embedder: Embedder,
