@@ -1,6 +1,7 @@
 """One poll of a feed: a conditional GET, the entries not seen before, their text (the feed's own
 when it carries the article, else the linked page, fetched as `/add` does and as robots.txt
-allows), indexed in one run; then the feed's state and the entries dealt with for good are stored.
+allows), indexed `COMMIT_EVERY` at a time, each batch recorded as dealt with once it is committed;
+then the feed's state is stored.
 
 A process killed mid-poll loses nothing: what the ingest committed stays, and the entries not yet
 recorded are taken up by the next poll (those already indexed are known by their URL)."""
@@ -13,7 +14,7 @@ import logging
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from newsbot.app import Newsbot
@@ -30,6 +31,7 @@ FEED_MAX_BYTES = 10 * 1024 * 1024
 FULL_TEXT_WORDS = 150
 FUTURE_SLACK = dt.timedelta(days=1)
 SKIPS_SHOWN = 3
+COMMIT_EVERY = 20
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,15 @@ class _Run:
 
     robots: Robots
     pace: Pace
+
+
+@dataclass
+class _Taken:
+    """The outcomes of one feed's entries so far: new articles by content hash, duplicates, skips."""
+
+    new: dict[str, Article] = field(default_factory=dict)
+    duplicates: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _next_poll(feed: Feed, started: dt.datetime, failures: int) -> dt.datetime:
@@ -152,46 +163,53 @@ class Poller:
         return report
 
     def _take(self, feed: Feed, entries: tuple[Entry, ...], run: _Run, now: dt.datetime) -> PollReport:
-        """Index the entries not dealt with before; record those dealt with for good."""
+        """Index the entries not dealt with before, `COMMIT_EVERY` at a time (a long first poll keeps
+        what it has fetched, in bounded memory); record those dealt with for good."""
         seen_keys = self.book.seen_keys(feed.name, [e.key for e in entries])
         fresh = [e for e in entries if e.key not in seen_keys]
         urls = [e.url for e in fresh if e.url]
         known = self.book.seen_urls(urls) | set(self.app.store.ids_by_path(urls))
+        taken = _Taken()
+        for first in range(0, len(fresh), COMMIT_EVERY):
+            if self.stopping.is_set():
+                break
+            self._take_some(feed, fresh[first:first + COMMIT_EVERY], known, run, now, taken)
+        return PollReport(feed.name, tuple(taken.new.values()), taken.duplicates, tuple(taken.skipped))
+
+    def _take_some(self, feed: Feed, entries: list[Entry], known: set[str], run: _Run, now: dt.datetime,
+                   taken: _Taken) -> None:
+        """Fetch, index and record some fresh entries, adding the outcomes to `taken`."""
         seen: list[Seen] = []
         articles: list[tuple[Entry, Article]] = []
-        skipped: list[tuple[str, str]] = []
-        duplicates = 0
-        for entry in fresh:
+        for entry in entries:
             if self.stopping.is_set():
                 break
             if entry.url in known:
-                duplicates += 1
+                taken.duplicates += 1
                 seen.append(Seen(entry.key, entry.url, "duplicate"))
                 continue
             try:
                 articles.append((entry, self._article(entry, feed, run, now)))
             except Skip as skip:
-                skipped.append((entry.title or entry.url or entry.key, str(skip)))
+                taken.skipped.append((entry.title or entry.url or entry.key, str(skip)))
                 log.warning("feed %s: skipped %s: %s", feed.name, entry.url or entry.title, skip)
                 if skip.final:
                     seen.append(Seen(entry.key, entry.url, f"skipped: {skip}"))
         before = self.app.store.known_hashes([a.content_hash for _, a in articles])
         ingest = self.app.add([article for _, article in articles]) if articles else None
         failed = {problem.path: problem.message for problem in (ingest.problems if ingest else [])}
-        new: dict[str, Article] = {}
         for entry, article in articles:
             if article.path in failed:
-                skipped.append((entry.title or article.path, failed[article.path]))
+                taken.skipped.append((entry.title or article.path, failed[article.path]))
                 outcome = f"skipped: {failed[article.path]}"
-            elif article.content_hash in before or article.content_hash in new:
-                duplicates += 1
+            elif article.content_hash in before or article.content_hash in taken.new:
+                taken.duplicates += 1
                 outcome = "duplicate"
             else:
-                new[article.content_hash] = article
+                taken.new[article.content_hash] = article
                 outcome = "added"
             seen.append(Seen(entry.key, entry.url, outcome))
         self.book.record(feed, seen)
-        return PollReport(feed.name, tuple(new.values()), duplicates, tuple(skipped))
 
     def _article(self, entry: Entry, feed: Feed, run: _Run, now: dt.datetime) -> Article:
         """The entry's article: its own text when the feed carries the whole of it, else the page's."""

@@ -4,6 +4,7 @@ skipped cheaply, requests are conditional and paced, robots.txt is obeyed."""
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
 from feedserver import Route, page, rss
 
@@ -126,3 +127,33 @@ def test_the_hours_and_days_a_feed_asks_to_skip_are_not_polled(server, polling) 
     assert polled.next_poll.hour == open_hour and polled.next_poll.minute == 0
     assert polled.next_poll.weekday() not in (5, 6)
     assert polled.next_poll - polled.last_poll >= dt.timedelta(hours=2)
+
+
+def test_a_long_poll_commits_as_it_goes_and_a_stop_keeps_what_was_committed(server, polling, monkeypatch) -> None:
+    app, book, poller = polling
+    monkeypatch.setattr("newsbot.feeds.poll.COMMIT_EVERY", 2)
+    items = [{"title": f"Story {n}", "link": f"{server.url}/story{n}"} for n in range(4)]
+    server.routes["/feed.xml"] = Route(rss(items))
+    for n in range(4):
+        server.routes[f"/story{n}"] = Route(page(f"Story {n}", [MARKET[0].replace("Sundays", f"day {n}"), FERRY[n % 2]]),
+                                            headers={"Content-Type": "text/html"})
+    indexed_when_asked: list[int] = []
+
+    def third_page(handler):
+        # What another process would see in the index while the poll fetches its third page.
+        with sqlite3.connect(app.settings.index_dir / "newsbot.db") as db:
+            indexed_when_asked.append(db.execute("SELECT count(*) FROM articles WHERE path LIKE ?", (f"{server.url}/story%",)).fetchone()[0])
+        poller.stopping.set()
+        return Route(b"busy", 503, {"Content-Type": "text/plain"})
+
+    server.routes["/story2"] = third_page
+    feed = book.add(f"{server.url}/feed.xml", every_seconds=600)
+    [report] = poller.poll_due()
+    assert indexed_when_asked == [2], "the first two entries were committed before the third was fetched"
+    assert [a.title for a in report.articles] == ["Story 0", "Story 1"] and not server.asked("/story3")
+
+    poller.stopping.clear()
+    server.routes["/story2"] = Route(page("Story 2", [MARKET[0].replace("Sundays", "day 2"), FERRY[0]]),
+                                     headers={"Content-Type": "text/html"})
+    [again] = poller.poll_due([feed.name])
+    assert [a.title for a in again.articles] == ["Story 2", "Story 3"]
