@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from newsbot.app import Newsbot
 from newsbot.feeds.book import Feed, FeedBook, Seen, utc_now
 from newsbot.feeds.parse import Entry, FeedError, parse_feed
-from newsbot.feeds.schedule import outside_skips, seconds_to_next_poll
+from newsbot.feeds.schedule import max_age, outside_skips, seconds_to_next_poll
 from newsbot.index.articles import Article, ArticleError, make_article
 from newsbot.web.fetch import FetchError, FetchPolicy, article_from_page, get
 from newsbot.web.robots import Robots, RobotsUnreachable
@@ -101,10 +101,12 @@ class _Taken:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _next_poll(feed: Feed, started: dt.datetime, failures: int) -> dt.datetime:
+def _next_poll(feed: Feed, started: dt.datetime, failures: int, cache_seconds: int | None = None) -> dt.datetime:
     """When to poll `feed` again after a poll begun at `started`: the backoff after `failures` in a
-    row, else the interval or TTL; never in the hours or days the feed asks to be skipped."""
-    wait = seconds_to_next_poll(feed.every_seconds, failures, None if failures else feed.ttl_seconds)
+    row, else the interval, or the feed's TTL or the response's max-age (`cache_seconds`) when
+    longer; never in the hours or days the feed asks to be skipped."""
+    ttl = max(feed.ttl_seconds or 0, cache_seconds or 0) or None
+    wait = seconds_to_next_poll(feed.every_seconds, failures, None if failures else ttl)
     return outside_skips(started + dt.timedelta(seconds=wait), feed.skip_hours, feed.skip_days)
 
 
@@ -158,7 +160,7 @@ class Poller:
         self.book.polled(dataclasses.replace(
             feed, last_poll=started, last_result=report.summary(), last_error=None, failures=0,
             new_articles=feed.new_articles + len(report.articles),
-            next_poll=_next_poll(feed, started, 0)))
+            next_poll=_next_poll(feed, started, 0, max_age(response.headers.get("cache-control")))))
         log.info("feed %s: %s", feed.name, report.summary())
         return report
 

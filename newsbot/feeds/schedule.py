@@ -35,9 +35,16 @@ def format_interval(seconds: int) -> str:
     return "".join(out) or "0s"
 
 
+def max_age(cache_control: str | None) -> int | None:
+    """The `max-age` seconds of a Cache-Control header (RFC 9111), if it gives one."""
+    found = re.search(r'(?:^|,)\s*max-age\s*=\s*"?(\d+)"?\s*(?:,|$)', cache_control or "", re.IGNORECASE)
+    return int(found.group(1)) if found else None
+
+
 def seconds_to_next_poll(every: int, failures: int, ttl: int | None) -> int:
-    """After a success (`failures` 0): the feed's interval, or its TTL when that is longer (capped
-    at a day). After failures in a row: the interval doubled for each, capped at a day."""
+    """After a success (`failures` 0): the feed's interval, or its TTL (its `<ttl>` or the
+    response's max-age) when that is longer, capped at a day. After failures in a row: the interval
+    doubled for each, capped at a day."""
     if failures:
         return min(every * 2 ** min(failures, 16), max(every, MAX_BACKOFF_SECONDS))
     return max(every, min(ttl or 0, MAX_TTL_SECONDS))

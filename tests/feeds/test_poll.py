@@ -113,6 +113,12 @@ def test_failures_back_off_and_a_success_resets_the_schedule(server, polling) ->
     assert report.error is None and polled.failures == 0 and polled.last_error is None
     assert (polled.next_poll - polled.last_poll).total_seconds() == 7200, "the feed's TTL (2 hours) is longer than 10m"
 
+    server.routes["/feed.xml"] = Route(b"", 304, {"Cache-Control": "public, max-age=10800"})
+    [report] = poller.poll_due([feed.name])
+    polled = book.get(feed.name)
+    assert report.not_modified and (polled.next_poll - polled.last_poll).total_seconds() == 10800, \
+        "the response's max-age (3 hours) is longer than the TTL"
+
 
 def test_the_hours_and_days_a_feed_asks_to_skip_are_not_polled(server, polling) -> None:
     app, book, poller = polling

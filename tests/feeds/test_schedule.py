@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from newsbot.feeds.schedule import format_interval, outside_skips, parse_interval, seconds_to_next_poll
+from newsbot.feeds.schedule import format_interval, max_age, outside_skips, parse_interval, seconds_to_next_poll
 
 UTC = dt.timezone.utc
 
@@ -36,3 +36,11 @@ def test_skipped_hours_and_days_move_the_poll_to_the_next_open_hour() -> None:
     assert outside_skips(friday_late, (22, 23, 0), ()) == dt.datetime(2026, 12, 5, 1, tzinfo=UTC)
     assert outside_skips(friday_late, (22, 23), (5, 6)) == dt.datetime(2026, 12, 7, 0, tzinfo=UTC)
     assert outside_skips(friday_late, tuple(range(24)), ()) == friday_late, "hints that skip every hour are ignored"
+
+
+@pytest.mark.parametrize("header,seconds", [
+    ("max-age=3600", 3600), ("public, max-age=900, must-revalidate", 900), ('MAX-AGE="60"', 60),
+    ("no-cache", None), ("s-maxage=600", None), ("max-age=soon", None), (None, None), ("", None),
+])
+def test_max_age_is_read_from_cache_control(header, seconds) -> None:
+    assert max_age(header) == seconds
