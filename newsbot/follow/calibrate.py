@@ -115,15 +115,21 @@ class Figures:
     topic_recall: float
     matches: int
     about: int
+    unjudged: int
 
     def line(self) -> str:
         return (f"precision {self.precision:.3f}, recall {self.recall:.3f}, F1 {self.f1:.3f} over {self.about} "
-                f"(topic, article) pairs judged about the topic and {self.matches} matches; topic means: "
-                f"precision {self.topic_precision:.3f}, recall {self.topic_recall:.3f}")
+                f"(topic, article) pairs judged about the topic and {self.matches} matches ({self.unjudged} of them "
+                f"never judged, counted as wrong); topic means: precision {self.topic_precision:.3f}, "
+                f"recall {self.topic_recall:.3f}")
 
 
 def _truth(scores: Scores, topics: list[Topic]) -> np.ndarray:
     return np.array([[i in t.about for i in scores.ids] for t in topics])
+
+
+def _judged(scores: Scores, topics: list[Topic]) -> np.ndarray:
+    return np.array([[i in t.judged for i in scores.ids] for t in topics])
 
 
 def figures(scores: Scores, topics: list[Topic], config: MatchConfig) -> Figures:
@@ -135,7 +141,8 @@ def figures(scores: Scores, topics: list[Topic], config: MatchConfig) -> Figures
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return Figures(float(precision), float(recall), float(f1),
                    float(np.mean(np.where(found > 0, hits / np.maximum(found, 1), 1.0))),
-                   float(np.mean(hits / np.maximum(wanted, 1))), int(found.sum()), int(wanted.sum()))
+                   float(np.mean(hits / np.maximum(wanted, 1))), int(found.sum()), int(wanted.sum()),
+                   int((matched & ~_judged(scores, topics)).sum()))
 
 
 def fit(scores: Scores, topics: list[Topic]) -> tuple[MatchConfig, Figures]:
@@ -145,7 +152,7 @@ def fit(scores: Scores, topics: list[Topic]) -> tuple[MatchConfig, Figures]:
     from sklearn.linear_model import LogisticRegression
 
     truth = _truth(scores, topics)
-    judged = np.array([[i in t.judged for i in scores.ids] for t in topics])
+    judged = _judged(scores, topics)
     if not truth.any() or truth[judged].all():
         raise ValueError("the labels need articles judged about a topic and articles judged not about it")
     model = LogisticRegression(max_iter=5000).fit(scores.values[judged], truth[judged])

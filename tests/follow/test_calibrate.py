@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -44,6 +45,9 @@ def test_fitting_finds_weights_and_a_threshold_that_separate_the_judged_articles
     assert (never.recall, never.matches) == (0.0, 0)
     everything = figures(scores, topics, MatchConfig(config.weights, threshold=-1e9))
     assert everything.recall == 1.0 and everything.precision == pytest.approx(3 / 15)
+    assert everything.unjudged == 0 and result.unjudged == 0
+    partly = [dataclasses.replace(t, judged=t.about) for t in topics]
+    assert figures(scores, partly, MatchConfig(config.weights, threshold=-1e9)).unjudged == 12
 
 
 def test_the_command_pools_candidates_and_measures_the_shipped_matcher(tmp_path: Path, labels: Path, built_index: Path,
