@@ -102,11 +102,12 @@ def cmd_feeds_poll(args: argparse.Namespace, settings: Settings) -> int:
 
     with _book(settings) as book, _poller(settings, book) as poller:
         try:
-            reports = poller.poll_due(args.names or [feed.name for feed in book.feeds()])
+            reports, matched = poller.poll(args.names or [feed.name for feed in book.feeds()])
         except FeedBookError as exc:
             raise CliError(str(exc)) from None
     for report in reports:
         print(f"{report.feed}: {report.summary()}")
+    _say_matched(matched)
     if not reports:
         print("no feeds; add one with `newsbot feeds add URL`")
     return 1 if any(report.error for report in reports) else 0
@@ -118,21 +119,48 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
         print(f"watching {len(book.feeds())} feed(s); Ctrl-C stops", file=sys.stderr)
         stop = threading.Event()
         while not stop.is_set():
-            for report in poller.poll_due():
+            reports, matched = poller.poll()
+            for report in reports:
                 print(f"{dt.datetime.now():%H:%M:%S} {report.feed}: {report.summary()}", flush=True)
+            _say_matched(matched)
             stop.wait(book.seconds_to_next(WATCH_MAX_SLEEP_SECONDS))
     return 0
 
 
+def _say_matched(matched: int) -> None:
+    if matched:
+        print(f"{matched} new article(s) match followed topics; the bot (`newsbot serve`) sends the alerts",
+              flush=True)
+
+
+class _Polling:
+    """Polls feeds, then queues in the index database the alerts the new articles owe followers;
+    the bot, in this process or another, sends them."""
+
+    def __init__(self, poller, alerter) -> None:
+        self.poller = poller
+        self.alerter = alerter
+
+    def poll(self, names: list[str] | None = None) -> tuple[list, int]:
+        """The polls' reports, and how many (follow, article) matches they queued."""
+        from newsbot.feeds.book import utc_now
+
+        reports = self.poller.poll_due(names)
+        return reports, self.alerter.match([a for r in reports for a in r.articles], utc_now())
+
+
 @contextmanager
 def _poller(settings: Settings, book):
-    """A `Poller` over the index opened as the bot serves it (a writer only while indexing)."""
+    """Polling over the index opened as the bot serves it (a writer only while indexing)."""
     from newsbot.app import Newsbot
     from newsbot.feeds.poll import Poller
+    from newsbot.follow.alerts import Alerter
+    from newsbot.follow.book import FollowBook
     from newsbot.web.fetch import FetchPolicy
 
-    with Newsbot.open(settings) as app:
-        yield Poller(app, book, FetchPolicy.from_settings(settings), settings.fetch_pace_ms / 1000)
+    with Newsbot.open(settings) as app, FollowBook(settings.index_dir) as follows:
+        poller = Poller(app, book, FetchPolicy.from_settings(settings), settings.fetch_pace_ms / 1000)
+        yield _Polling(poller, Alerter(app, follows))
 
 
 FEED_COMMANDS = {

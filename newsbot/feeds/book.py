@@ -151,6 +151,15 @@ class FeedBook(SideTables):
         return sorted((f for f in self.feeds() if f.next_poll is None or f.next_poll <= now),
                       key=lambda f: f.next_poll or now)
 
+    def claim(self, feed: Feed, until: dt.datetime) -> bool:
+        """Take a due feed for one poll: its next poll moves to `until` unless another process (a
+        `newsbot watch` beside the bot) took it first. A poller that dies mid-poll leaves the feed
+        due again at `until`."""
+        with self._lock:
+            cursor = self._db.execute("UPDATE feeds SET next_poll = ? WHERE name = ? AND next_poll IS ?",
+                                      (_stamp(until), feed.name, _stamp(feed.next_poll)))
+            return cursor.rowcount == 1
+
     def seconds_to_next(self, longest: float, now: dt.datetime | None = None) -> float:
         """Seconds until the next feed is due: at least half a second, at most `longest` (so a
         feed added meanwhile by another process is seen soon)."""

@@ -32,6 +32,7 @@ FULL_TEXT_WORDS = 150
 FUTURE_SLACK = dt.timedelta(days=1)
 SKIPS_SHOWN = 3
 COMMIT_EVERY = 20
+CLAIM_LEASE = dt.timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -123,8 +124,10 @@ class Poller:
         self.stopping = threading.Event()
 
     def poll_due(self, names: list[str] | None = None, now: dt.datetime | None = None) -> list[PollReport]:
-        """Poll the feeds that are due (or those `names`, due or not), one after another."""
+        """Poll the feeds that are due, each claimed first so no other process polls it meanwhile
+        (or those `names`, due or not), one after another."""
         with self._one_at_a_time:
+            now = now or utc_now()
             feeds = [self.book.find(name) for name in names] if names else self.book.due(now)
             pace = Pace(self.pace_seconds)
             run = _Run(Robots(self.policy, pace.turn), pace)
@@ -132,7 +135,8 @@ class Poller:
             for feed in feeds:
                 if self.stopping.is_set():
                     break
-                reports.append(self._poll(feed, run))
+                if names or self.book.claim(feed, now + CLAIM_LEASE):
+                    reports.append(self._poll(feed, run))
             return reports
 
     def _poll(self, feed: Feed, run: _Run) -> PollReport:

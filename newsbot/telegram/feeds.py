@@ -1,6 +1,7 @@
 """Feeds in the bot: admins manage them (/feeds, /feed_add URL [INTERVAL], /feed_remove NAME), and a
-job polls the due ones in a thread of its own, then sends the alerts the new articles brought. The
-job runs again when the next feed is due (at most a minute later, to see feeds added meanwhile)."""
+job polls the due ones in a thread of its own, then sends the alerts due: those its new articles
+brought and those a `newsbot watch` process queued. The job runs again when the next feed is due (at
+most a minute later, to see feeds and alerts added meanwhile)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
-"""The feeds table: a database written before skip hints were kept gains them on opening."""
+"""The feeds table: a database written before skip hints were kept gains them on opening, and a due
+feed is claimed by one poller only (the bot and a `newsbot watch` beside it never poll it twice)."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
@@ -28,3 +30,16 @@ def test_a_feeds_table_from_before_skip_hints_is_extended_and_keeps_its_feeds(tm
         book.polled(dataclasses.replace(feed, skip_hours=(1, 2), skip_days=(6,)))
     with FeedBook(tmp_path) as book:
         assert book.find("harbour").skip_hours == (1, 2) and book.find("harbour").skip_days == (6,)
+
+
+def test_a_due_feed_is_claimed_by_one_poller_and_due_again_when_its_lease_ends(tmp_path: Path) -> None:
+    now = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)
+    lease = now + dt.timedelta(minutes=15)
+    with FeedBook(tmp_path) as bot, FeedBook(tmp_path) as watcher:
+        bot.add("https://harbour.example/feed.xml", 1800, now=now)
+        [seen_by_bot], [seen_by_watcher] = bot.due(now), watcher.due(now)
+        assert watcher.claim(seen_by_watcher, lease)
+        assert not bot.claim(seen_by_bot, lease), "the bot's view of the feed is stale: the watcher has it"
+        assert bot.due(now) == [] and bot.due(lease) != []
+        [again] = bot.due(lease)
+        assert bot.claim(again, lease + dt.timedelta(minutes=15))

@@ -1,16 +1,23 @@
 """Feeds and follow alerts in the bot, through the real Application over HTTP: an admin adds a feed,
 the job polls it off the event loop, followers get alerts (a digest past the hourly limit), a
-blocked chat loses its follows, and the loop keeps answering meanwhile."""
+blocked chat loses its follows, the loop keeps answering meanwhile, and articles a `newsbot watch`
+process polled beside the bot are alerted by the bot."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
 import time
 
 from botapi_stub import BotApiStub
 from feedserver import FeedServer, Route, page, rss
 from harness import ADMIN, USER, buttons, replies, run, running
 
+from newsbot.feeds.book import utc_now
 from newsbot.follow.alerts import PER_HOUR
 from newsbot.telegram.state import BotState
 
@@ -136,3 +143,41 @@ def test_the_event_loop_keeps_answering_during_a_poll(stub: BotApiStub, make_new
         web.close()
     assert newsbot.feeds.feeds()[0].new_articles == 12
     assert max(lags) < 0.1, f"the event loop stalled for {max(lags) * 1000:.0f} ms"
+
+
+def test_articles_a_watch_process_polled_are_alerted_by_the_bot_which_answers_from_them(stub: BotApiStub, make_newsbot) -> None:
+    web = FeedServer()
+    newsbot: BotState = make_newsbot()
+    serve(web, "/feed.xml", [FERRIES[0], OTHER])
+    newsbot.follows.follow(FOLLOWER, "electric ferries", utc_now())
+    index = ["--index", str(newsbot.settings.index_dir)]
+    env = {**os.environ, "NEWSBOT_FETCH_ALLOW_NETWORKS": "127.0.0.1/32", "NEWSBOT_FETCH_PACE_MS": "0"}
+    cli = [sys.executable, "-m", "newsbot.cli.main"]
+    added = subprocess.run([*cli, "feeds", "add", f"{web.url}/feed.xml", "--every", "10m", *index],
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert added.returncode == 0, added.stderr
+    watch = subprocess.Popen([*cli, "watch", *index], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines: list[str] = []
+    reading = threading.Thread(target=lambda: lines.extend(iter(watch.stdout.readline, "")), daemon=True)
+    reading.start()
+    deadline = time.monotonic() + 120
+    while not any("match followed topics" in line for line in lines) and time.monotonic() < deadline and watch.poll() is None:
+        time.sleep(0.1)
+    watch.send_signal(signal.SIGINT)
+    watch.communicate(timeout=30)
+    reading.join(timeout=5)
+    assert "2 new" in lines[0] and lines[1].startswith("1 new article(s) match followed topics"), lines
+
+    async def scenario():
+        async with running(newsbot, stub):
+            await stub.wait_for_async(lambda m, p: "New on" in p.get("text", ""), timeout=30, ok=True)
+            stub.push_message("Who ordered electric ferries from Turku?", user_id=USER)
+            await stub.wait_for_async(lambda m, p: p.get("chat_id") == USER, timeout=30, ok=True)
+    try:
+        run(scenario())
+    finally:
+        web.close()
+    [alert] = [m["text"] for m in replies(stub, chat_id=FOLLOWER)]
+    assert "Lindqvist orders electric ferries" in alert and "Turku shipyard" in alert, alert
+    assert "Lindqvist" in replies(stub, chat_id=USER)[0]["text"], "the serving index saw the watcher's articles"
+    assert len(web.asked("/feed.xml")) == 1, "the feed the watcher polled is not polled again by the bot"
