@@ -1,6 +1,7 @@
-"""Fits the sentence scorer of `tuned.json` on training questions: a logistic regression over each
-quotable sentence's features (`select.FEATURES`) that gives the chance it holds a gold answer, how
-many re-ranked passages it reads, and the composition thresholds in its scale (when a short answer
+"""Fits the sentence scorer of `tuned.json` on training questions: a linear model over each
+quotable sentence's features (`select.FEATURES`) that gives the chance it holds a gold answer (a
+logistic regression over sentences, or a conditional logit over each question's sentences, whichever
+picks the right first sentence more often on held-out folds), how many re-ranked passages it reads, and the composition thresholds in its scale (when a short answer
 is shown, when a second sentence is). Every choice is made on questions the model was not fitted on
 (two folds), each data set weighing the same.
 
@@ -33,6 +34,7 @@ MEAN_SENTENCES = 2.5  # at most two or three sentences an answer on average keep
 FLOORS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 WITHIN = (0.3, 0.4, 0.5, 0.6, 0.7, 0.85)
 C = 1.0  # the regression's inverse regularisation strength
+LISTWISE_L2 = 1e-3  # the conditional logit's penalty on its (standardised) weights
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,60 @@ def fit(sets: list[list[Question]]):
     return LogisticRegression(C=C, max_iter=2000).fit(x, y, sample_weight=weight)
 
 
+@dataclass(frozen=True)
+class Linear:
+    """A fitted linear scorer in the runtime's form: chance = sigmoid(features @ coef_[0] + intercept_[0])."""
+
+    coef_: np.ndarray
+    intercept_: np.ndarray
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        chance = 1 / (1 + np.exp(-(x @ self.coef_[0] + self.intercept_[0])))
+        return np.column_stack([1 - chance, chance])
+
+
+def fit_listwise(sets: list[list[Question]]) -> Linear:
+    """A conditional logit: the weights that make a question's sentences holding a gold answer the
+    likeliest of its sentences (softmax over each question's sentences; each set weighing the same,
+    questions without such a sentence teaching nothing), what the answer's first sentence is chosen
+    by; then a one-feature logistic regression on that score turns it into a chance, for the
+    composition thresholds."""
+    from scipy.optimize import minimize
+    from sklearn.linear_model import LogisticRegression
+
+    taught = [[q for q in qs if q.labels.any()] for qs in sets]
+    questions = [q for qs in taught for q in qs]
+    x = np.concatenate([q.features for q in questions])
+    y = np.concatenate([q.labels for q in questions]).astype(float)
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
+    z = (x - mean) / scale
+    starts = np.cumsum([0] + [len(q.labels) for q in questions[:-1]])
+    per_question = np.concatenate([np.full(len(qs), 1 / (len(sets) * len(qs))) for qs in taught if qs])
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        scores = z @ w
+        top = np.maximum.reduceat(scores, starts)
+        shifted = np.exp(scores - np.repeat(top, np.diff(np.append(starts, len(scores)))))
+        every = np.add.reduceat(shifted, starts)
+        right = np.add.reduceat(shifted * y, starts)
+        value = float(per_question @ (np.log(every) - np.log(right))) + LISTWISE_L2 * float(w @ w)
+        sizes = np.diff(np.append(starts, len(scores)))
+        p_all = shifted / np.repeat(every, sizes)
+        p_right = shifted * y / np.repeat(right, sizes)
+        gradient = z.T @ ((p_all - p_right) * np.repeat(per_question, sizes)) + 2 * LISTWISE_L2 * w
+        return value, gradient
+
+    w = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B").x
+    every_x = np.concatenate([q.features for qs in sets for q in qs])
+    every_y = np.concatenate([q.labels for qs in sets for q in qs])
+    rows = [sum(len(q.labels) for q in qs) for qs in sets]
+    weight = np.concatenate([np.full(n, len(every_y) / (len(sets) * n)) for n in rows if n])
+    score = ((every_x - mean) / scale) @ w
+    platt = LogisticRegression(C=C, max_iter=2000).fit(score[:, None], every_y, sample_weight=weight)
+    a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
+    return Linear(np.array([a * w / scale]), np.array([b - a * float((w * mean / scale).sum())]))
+
+
 def chances(model, question: Question) -> np.ndarray:
     return model.predict_proba(question.features)[:, 1] if len(question.labels) else np.zeros(0)
 
@@ -117,14 +173,15 @@ def folds(questions: list[Question]) -> tuple[list[Question], list[Question]]:
     return [questions[i] for i in order[::2]], [questions[i] for i in order[1::2]]
 
 
-def held_out(sets: list[list[Question]], read: int) -> tuple[list[list[Question]], list[list[np.ndarray]]]:
+def held_out(sets: list[list[Question]], read: int, fitter=None) -> tuple[list[list[Question]], list[list[np.ndarray]]]:
     """Each set's questions (read up to `read` passages) with their chances from the model fitted
-    on the other fold."""
+    (by `fitter`, else `fit`) on the other fold."""
+    fitter = fitter or fit
     parts = [folds([q.upto(read) for q in qs]) for qs in sets]
     out_questions: list[list[Question]] = [[] for _ in sets]
     out_chances: list[list[np.ndarray]] = [[] for _ in sets]
     for train, test in ((0, 1), (1, 0)):
-        model = fit([p[train] for p in parts])
+        model = fitter([p[train] for p in parts])
         for i, p in enumerate(parts):
             out_questions[i] += p[test]
             out_chances[i] += [chances(model, q) for q in p[test]]
@@ -176,6 +233,11 @@ def composition(sets, scores) -> tuple[float, float, dict]:
     return best[1], best[2], {"answer_hit": round(best[0], 4), "mean_sentences": round(best[3], 2)}
 
 
+FITTERS = {"logistic": fit, "listwise": fit_listwise}
+MODELS = {"logistic": "logistic regression over sentences",
+          "listwise": "conditional logit over each question's sentences (then a logistic link to a chance)"}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pairs", nargs="+", metavar="DATA --index DIR")
@@ -189,17 +251,21 @@ def main(argv: list[str] | None = None) -> int:
     sets = [cached(Path(data), index, args.features) for data, index in zip(args.pairs, args.index)]
     names = [Path(p).name for p in args.pairs]
     by_read = {}
-    for read in READS:
-        questions, scores = held_out(sets, read)
-        by_read[read] = [round(top1(qs, ss), 4) for qs, ss in zip(questions, scores)]
-    read = max(READS, key=lambda r: (np.mean(by_read[r]), -r))
-    questions, scores = held_out(sets, read)
+    for kind, fitter in FITTERS.items():
+        for read in READS:
+            questions, scores = held_out(sets, read, fitter)
+            by_read[kind, read] = [round(top1(qs, ss), 4) for qs, ss in zip(questions, scores)]
+    kind, read = max(by_read, key=lambda choice: (np.mean(by_read[choice]), -choice[1]))
+    fitter = FITTERS[kind]
+    questions, scores = held_out(sets, read, fitter)
     short_above, short_figures = short_threshold(questions, scores)
     floor, within, answer_figures = composition(questions, scores)
-    model = fit([[q.upto(read) for q in qs] for qs in sets])
+    model = fitter([[q.upto(read) for q in qs] for qs in sets])
     report = {
         "questions": dict(zip(names, map(len, sets))),
-        "held_out_precision_by_passages_read": {r: dict(zip(names, v)) for r, v in by_read.items()},
+        "held_out_precision_by_passages_read": {
+            k: {r: dict(zip(names, by_read[k, r])) for r in READS} for k in FITTERS},
+        "model": kind,
         "passages_read": read,
         "in_sample_precision": {name: round(precision(model, [q.upto(read) for q in qs]), 4)
                                 for name, qs in zip(names, sets)},
@@ -222,9 +288,9 @@ def write(report: dict) -> None:
                           "weights": report["weights"]}
     for name in ("short_answer_above", "sentence_floor", "keep_within"):
         tuned["composition"][name] = report[name]
-    held = report["held_out_precision_by_passages_read"][report["passages_read"]]
+    held = report["held_out_precision_by_passages_read"][report["model"]][report["passages_read"]]
     tuned["tuned_on"]["sentences"] = (
-        f"newsbot.answer.fit: a logistic regression on {json.dumps(report['questions'])} answered training "
+        f"newsbot.answer.fit: a {MODELS[report['model']]} on {json.dumps(report['questions'])} answered training "
         f"questions (questions and page furniture never quoted, each set weighing the same); the best-scored "
         f"sentence held a gold answer for {json.dumps(held)} of the questions of the fold not fitted on, "
         f"reading {report['passages_read']} passages (by passages read: "

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from newsbot.answer.fit import Question, held_out, precision, short_threshold, fit
+from newsbot.answer.fit import Question, fit, fit_listwise, held_out, precision, short_threshold
 from newsbot.answer.select import FEATURES
 
 from shared import dated_index, write_jsonl
 
-TYPED, SIMILARITY = FEATURES.index("typed"), FEATURES.index("similarity")
+TYPED, SIMILARITY, TERMS = FEATURES.index("typed"), FEATURES.index("similarity"), FEATURES.index("terms")
 
 
 def _questions(n: int, seed: int) -> list[Question]:
@@ -35,6 +35,34 @@ def test_the_scorer_learns_that_the_asked_type_outweighs_similarity() -> None:
     weights = dict(zip(FEATURES, model.coef_[0]))
     assert weights["typed"] > 0 and weights["typed"] > abs(weights["similarity"])
     assert precision(model, _questions(40, 1)) == 1.0
+
+
+def _offset_questions(n: int, seed: int) -> list[Question]:
+    """Questions whose sentences' similarity moves with the question (some questions' sentences are
+    all far more similar than others'): within a question the answer is always the most similar,
+    though across questions similarity says little; the term share is noise that holds the answer
+    more often across questions."""
+    rng = np.random.default_rng(seed)
+    questions = []
+    for _ in range(n):
+        features = np.zeros((5, len(FEATURES)))
+        features[:, SIMILARITY] = rng.uniform(0, 1) + rng.uniform(0, 0.05, 5)
+        answer = int(rng.integers(0, 5))
+        features[answer, SIMILARITY] = features[:, SIMILARITY].max() + 0.02
+        features[:, TERMS] = rng.uniform(0, 1, 5)
+        features[answer, TERMS] += rng.uniform(0, 0.6)
+        labels = np.arange(5) == answer
+        questions.append(Question(features, labels, np.ones(5, dtype=int), np.full(5, -1)))
+    return questions
+
+
+def test_the_listwise_scorer_ranks_within_each_question_where_a_pointwise_fit_is_misled() -> None:
+    listwise, pointwise = fit_listwise([_offset_questions(200, 3)]), fit([_offset_questions(200, 3)])
+    unseen = _offset_questions(200, 4)
+    assert precision(listwise, unseen) >= 0.95
+    assert precision(listwise, unseen) > precision(pointwise, unseen) + 0.1
+    chances = listwise.predict_proba(unseen[0].features)[:, 1]
+    assert ((0 < chances) & (chances < 1)).all(), "the listwise score is turned into a chance"
 
 
 def test_held_out_chances_come_from_the_other_fold_and_reading_fewer_passages_drops_sentences() -> None:
