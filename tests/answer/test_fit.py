@@ -109,8 +109,8 @@ def test_calibration_sets_the_threshold_under_the_wanted_share_of_answerable_que
         for title, texts in paragraphs.items()]}
     path = tmp_path / "train.json"
     path.write_text(json.dumps(data))
-    answerable, other = calibrate.evidence_scores(path, tmp_path / "index")
-    assert answerable.size == 2 and other.size == 2
+    answerable, clusters, other = calibrate.evidence_scores(path, tmp_path / "index")
+    assert answerable.size == 2 and other.size == 2 and clusters.tolist() == ["valemont_port"] * 2
     # Questions about the indexed article find far better evidence than those about the other.
     assert answerable.min() > other.max()
     assert calibrate.main([str(path), "--index", str(tmp_path / "index"), "--abstain", "0.5"]) == 0
@@ -130,5 +130,20 @@ def test_calibration_reads_answerable_questions_of_a_jsonl_set_from_answer_in_co
         {"id": "2", "question": "Which band headlined the Corvath jazz festival?", "answers": ["The Lanterns"],
          "ref_date": "2026-03-06", "answer_in_corpus": False},
     ])
-    answerable, other = calibrate.evidence_scores(questions, index)
+    answerable, clusters, other = calibrate.evidence_scores(questions, index)
+    assert clusters.tolist() == ["2026-03-06"]
     assert answerable.size == 1 and other.size == 1 and answerable[0] > other[0]
+
+
+def test_the_threshold_allows_for_clustered_questions() -> None:
+    from newsbot.answer.calibrate import conservative_quantile
+
+    rng = np.random.default_rng(5)
+    # Ten articles of 100 questions each; how hard an article's questions are varies by article.
+    scores = np.concatenate([rng.normal(0.6 + 0.08 * rng.standard_normal(), 0.1, 100) for _ in range(10)])
+    clusters = np.repeat(np.arange(10), 100)
+    plain = float(np.quantile(scores, 0.03))
+    careful = conservative_quantile(scores, clusters, 0.03)
+    assert careful < plain, "with few clusters the sample's 3% may be another sample's 5%"
+    assert abs(conservative_quantile(scores, np.arange(1000), 0.03, confidence=0.5) - plain) < 0.01
+    assert conservative_quantile(scores, np.zeros(1000), 0.03) == plain, "one cluster: nothing to resample"
