@@ -1,8 +1,9 @@
 """Fits the sentence scorer of `tuned.json` on training questions: a linear model over each
 quotable sentence's features (`select.FEATURES`) that gives the chance it holds a gold answer (a
-logistic regression over sentences, or a conditional logit over each question's sentences, whichever
-picks the right first sentence more often on held-out folds), how many re-ranked passages it reads, and the composition thresholds in its scale (when a short answer
-is shown, when a second sentence is). Every choice is made on questions the model was not fitted on
+logistic regression over sentences, or a conditional logit over each question's sentences,
+whichever picks the right first sentence more often on held-out folds), how many re-ranked passages
+it reads, and the composition thresholds in its scale (when a short answer is shown, when a second
+sentence is). Every choice is made on questions the model was not fitted on
 (two folds), each data set weighing the same.
 
     python -m newsbot.answer.fit DATA --index DIR [DATA --index DIR ...] [--features DIR] [--write]
@@ -93,14 +94,19 @@ def cached(data: Path, index: Path, folder: Path | None) -> list[Question]:
     return questions
 
 
+def _sentences(sets: list[list[Question]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every sentence's features and label, and a weight that makes each set weigh the same in total."""
+    x = np.concatenate([q.features for qs in sets for q in qs])
+    y = np.concatenate([q.labels for qs in sets for q in qs])
+    rows = [sum(len(q.labels) for q in qs) for qs in sets]
+    return x, y, np.concatenate([np.full(n, len(y) / (len(sets) * n)) for n in rows if n])
+
+
 def fit(sets: list[list[Question]]):
     """A logistic regression over the sentences of `sets`, each set weighing the same in total."""
     from sklearn.linear_model import LogisticRegression
 
-    x = np.concatenate([q.features for qs in sets for q in qs])
-    y = np.concatenate([q.labels for qs in sets for q in qs])
-    rows = [sum(len(q.labels) for q in qs) for qs in sets]
-    weight = np.concatenate([np.full(n, len(y) / (len(sets) * n)) for n in rows if n])
+    x, y, weight = _sentences(sets)
     return LogisticRegression(C=C, max_iter=2000).fit(x, y, sample_weight=weight)
 
 
@@ -131,27 +137,23 @@ def fit_listwise(sets: list[list[Question]]) -> Linear:
     y = np.concatenate([q.labels for q in questions]).astype(float)
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
     z = (x - mean) / scale
-    starts = np.cumsum([0] + [len(q.labels) for q in questions[:-1]])
+    sizes = np.array([len(q.labels) for q in questions])
+    starts = np.cumsum(sizes) - sizes
     per_question = np.concatenate([np.full(len(qs), 1 / (len(sets) * len(qs))) for qs in taught if qs])
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         scores = z @ w
-        top = np.maximum.reduceat(scores, starts)
-        shifted = np.exp(scores - np.repeat(top, np.diff(np.append(starts, len(scores)))))
+        shifted = np.exp(scores - np.repeat(np.maximum.reduceat(scores, starts), sizes))
         every = np.add.reduceat(shifted, starts)
         right = np.add.reduceat(shifted * y, starts)
         value = float(per_question @ (np.log(every) - np.log(right))) + LISTWISE_L2 * float(w @ w)
-        sizes = np.diff(np.append(starts, len(scores)))
         p_all = shifted / np.repeat(every, sizes)
         p_right = shifted * y / np.repeat(right, sizes)
         gradient = z.T @ ((p_all - p_right) * np.repeat(per_question, sizes)) + 2 * LISTWISE_L2 * w
         return value, gradient
 
     w = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B").x
-    every_x = np.concatenate([q.features for qs in sets for q in qs])
-    every_y = np.concatenate([q.labels for qs in sets for q in qs])
-    rows = [sum(len(q.labels) for q in qs) for qs in sets]
-    weight = np.concatenate([np.full(n, len(every_y) / (len(sets) * n)) for n in rows if n])
+    every_x, every_y, weight = _sentences(sets)
     score = ((every_x - mean) / scale) @ w
     platt = LogisticRegression(C=C, max_iter=2000).fit(score[:, None], every_y, sample_weight=weight)
     a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
@@ -173,10 +175,9 @@ def folds(questions: list[Question]) -> tuple[list[Question], list[Question]]:
     return [questions[i] for i in order[::2]], [questions[i] for i in order[1::2]]
 
 
-def held_out(sets: list[list[Question]], read: int, fitter=None) -> tuple[list[list[Question]], list[list[np.ndarray]]]:
+def held_out(sets: list[list[Question]], read: int, fitter=fit) -> tuple[list[list[Question]], list[list[np.ndarray]]]:
     """Each set's questions (read up to `read` passages) with their chances from the model fitted
-    (by `fitter`, else `fit`) on the other fold."""
-    fitter = fitter or fit
+    (by `fitter`) on the other fold."""
     parts = [folds([q.upto(read) for q in qs]) for qs in sets]
     out_questions: list[list[Question]] = [[] for _ in sets]
     out_chances: list[list[np.ndarray]] = [[] for _ in sets]
