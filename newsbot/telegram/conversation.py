@@ -128,9 +128,12 @@ class Conversation:
             return
         await typing(message)
         history = context.chat_data.setdefault("history", [])
+        # "this week" counts from the day the message was sent (Telegram dates it in UTC), which for
+        # a message that waited while the bot was down is not the day it is answered.
+        asked_on = message.date.date() if message.date else None
         started = time.perf_counter()
         try:
-            answer, pages = await self.newsbot.answer(question, tuple(history))
+            answer, pages = await self.newsbot.answer(question, tuple(history), asked_on)
         except QuestionError as exc:
             return await reply(message, str(exc))
         latency = (time.perf_counter() - started) * 1000

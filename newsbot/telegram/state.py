@@ -4,6 +4,7 @@ the feeds and follows, the per-user limits and the threads that work out answers
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -56,11 +57,13 @@ class BotState:
     def is_admin(self, update: Update) -> bool:
         return bool(update.effective_user and update.effective_user.id in self.settings.admin_ids)
 
-    async def answer(self, question: str, history: tuple[Turn, ...]) -> tuple[Answer, list[str]]:
-        """The answer and its Telegram HTML pages, worked out in an answering thread (at most
-        `answer_threads` at once), so the event loop is left only sending and receiving."""
+    async def answer(self, question: str, history: tuple[Turn, ...],
+                     asked_on: dt.date | None = None) -> tuple[Answer, list[str]]:
+        """The answer and its Telegram HTML pages (time words counted from `asked_on`, else today),
+        worked out in an answering thread (at most `answer_threads` at once), so the event loop is
+        left only sending and receiving."""
         def work() -> tuple[Answer, list[str]]:
-            answer = self.app.ask(question, history)
+            answer = self.app.ask(question, history, today=asked_on)
             return answer, render.telegram_html(answer)
         return await asyncio.get_running_loop().run_in_executor(self._workers, work)
 

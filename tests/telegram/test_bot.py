@@ -1,12 +1,13 @@
 """The conversation through the real PTB Application and the Bot API stand-in, over real HTTP:
-commands, answers with buttons, follow-ups, groups, inline mode, limits and faults."""
+commands, answers with buttons, follow-ups, groups, inline mode, time words counted from the
+message's date, limits and faults."""
 
 from __future__ import annotations
 
-import re
-
+import datetime as dt
 import json
 import logging
+import re
 
 import pytest
 from botapi_stub import BotApiStub
@@ -94,6 +95,21 @@ def test_a_button_from_before_a_restart_is_too_old(stub: BotApiStub, newsbot: Bo
     run(press_after_restart())
     assert [a["text"] for a in stub.sent("answerCallbackQuery")] == [EXPIRED_REPLY] * 2
     assert len(replies(stub)) == 1 and not newsbot.log.votes()
+
+
+def test_this_week_counts_from_the_day_the_message_was_sent(stub: BotApiStub, newsbot: BotState) -> None:
+    sent = int(dt.datetime(2023, 3, 16, 9, 30, tzinfo=dt.timezone.utc).timestamp())
+
+    async def scenario():
+        async with running(newsbot, stub):
+            stub.push_message("What opened in Valemont this week?", date=sent)
+            await stub.wait_for_async("sendMessage", ok=True)
+            stub.push_message("What opened in Valemont this week?")
+            await stub.wait_for_async("sendMessage", count=2, ok=True)
+    run(scenario())
+    then, now = (m["text"] for m in replies(stub))
+    assert "container terminal" in then and "2023-03-10 to 2023-03-16" in then, then
+    assert "container terminal" in now and "2023-03-10" not in now, "asked today, that week holds no article"
 
 
 def test_groups_answer_mentions_replies_and_ask_only(stub: BotApiStub, newsbot: BotState) -> None:
