@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from newsbot.index.furniture import strip_furniture
 from newsbot.index.sentences import split_sentences
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
@@ -99,10 +100,14 @@ def make_article(
     url: str | None = None,
     article_id: str | None = None,
 ) -> Article:
-    """Validate and complete one article: id from the content hash, title from the first sentence."""
+    """Validate and complete one article: paragraphs of page furniture dropped, id from the content
+    hash, title from the first sentence."""
     body = normalise_text(text)
     if not body:
         raise ArticleError("no text")
+    body = strip_furniture(body)
+    if not body:
+        raise ArticleError("no text but page furniture (bylines, share lines, photo credits)")
     digest = content_hash(body)
     title = " ".join((title or "").split()) or _first_sentence(body)
     return Article(

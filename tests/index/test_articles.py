@@ -1,5 +1,5 @@
 """Loading articles from each format, every kind of bad input reported per file (and per JSONL line),
-and JSONL of any size streamed."""
+JSONL of any size streamed, and paragraphs of page furniture dropped."""
 
 from __future__ import annotations
 
@@ -146,3 +146,42 @@ def test_a_text_file_too_large_to_be_one_article_is_reported(tmp_path: Path) -> 
     loaded, [problem] = load(tmp_path)
     assert [a.title for a in loaded] == ["Short"]
     assert Path(problem.path).name == "dump.txt" and "too large to be one article" in problem.message
+
+
+LIVE_PAGE = """By Oona Pellow and Rafe Tindall
+
+9:14 am ET March 3, 2024
+
+The Marlow council approved the new footbridge on Tuesday by nine votes to four.
+
+Share this update with your friends
+
+Rafe Tindall/AFP/Getty Images
+
+Following the vote, work is due to start in May. Follow the river path to see the site.
+
+11:00 AM Ribbon cutting at the old ferry steps
+
+Tilby Times staff contributed to this report.
+"""
+
+
+def test_paragraphs_of_page_furniture_are_dropped_and_the_news_kept(tmp_path: Path) -> None:
+    (tmp_path / "live.txt").write_text(LIVE_PAGE)
+    [article], problems = load(tmp_path / "live.txt")
+    assert not problems
+    assert article.text.split("\n\n") == [
+        "The Marlow council approved the new footbridge on Tuesday by nine votes to four.",
+        "Following the vote, work is due to start in May. Follow the river path to see the site.",
+        "11:00 AM Ribbon cutting at the old ferry steps",
+    ], "bylines, a live blog's stamp, share lines, credits and contributor lines go; a schedule stays"
+    assert article.title.startswith("The Marlow council approved")
+
+
+def test_an_article_that_is_only_page_furniture_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_text("By Oona Pellow\n\nShare this story\n\nRafe Tindall/AFP/Getty Images\n")
+    (tmp_path / "good.txt").write_text("The Marlow footbridge opened to walkers on Saturday.\n")
+    loaded, problems = load(tmp_path)
+    assert [a.title for a in loaded] == ["The Marlow footbridge opened to walkers on Saturday."]
+    [problem] = problems
+    assert problem.path.endswith("empty.txt") and "page furniture" in problem.message
