@@ -48,6 +48,18 @@ class SentenceConfig:
 
 
 @dataclass(frozen=True)
+class ReaderConfig:
+    """The reader's stage (`reader.Reader`): the `top` sentences by the linear scorer are read with
+    the question, and each one's chance becomes sigmoid(linear * its linear logit + reader * its
+    reader score + bias); the others drop out of the answer."""
+
+    top: int
+    linear: float
+    reader: float
+    bias: float
+
+
+@dataclass(frozen=True)
 class CompositionConfig:
     """How many sentences an answer holds, which ones make it, and when to abstain instead."""
 
@@ -66,6 +78,7 @@ class AnswerConfig:
     sentences: SentenceConfig
     composition: CompositionConfig
     tuned_on: dict[str, str]
+    reader: ReaderConfig | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> AnswerConfig:
@@ -77,6 +90,7 @@ class AnswerConfig:
             sentences=_build(SentenceConfig, data["sentences"]),
             composition=_build(CompositionConfig, data["composition"]),
             tuned_on=dict(data.get("tuned_on", {})),
+            reader=_build(ReaderConfig, data["reader"]) if data.get("reader") else None,
         )
 
 

@@ -12,6 +12,7 @@ from newsbot.answer.compose import Composer
 from newsbot.answer.config import AnswerConfig, load_config
 from newsbot.answer.evidence import Reranker
 from newsbot.answer.query import Query, QuestionError, follow_up_kind, validate_question, with_context
+from newsbot.answer.reader import Reader, shipped_reader
 from newsbot.answer.retrieve import Retriever
 from newsbot.answer.select import SentenceSelector
 from newsbot.answer.timeframe import TimeFrame, time_frame
@@ -27,12 +28,15 @@ log = logging.getLogger(__name__)
 class AnswerEngine:
     """Answers questions from one searcher; each stage sees only what the one before it produced."""
 
-    def __init__(self, searcher: Searcher, config: AnswerConfig | None = None) -> None:
+    def __init__(self, searcher: Searcher, config: AnswerConfig | None = None, reader: Reader | None = None) -> None:
+        """`reader` defaults to the shipped one when the config has a reader stage."""
         self.config = config or load_config()
         self.embedder = searcher.embedder
+        if reader is None and self.config.reader:
+            reader = shipped_reader(self.embedder.cache_dir)
         self.retrieve = Retriever(searcher, self.config.retrieval)
         self.rerank = Reranker(self.config.rerank)
-        self.select = SentenceSelector(self.config.sentences, self.config.composition)
+        self.select = SentenceSelector(self.config.sentences, self.config.composition, self.config.reader, reader)
         self.compose = Composer(self.config.composition)
 
     def answer(

@@ -48,10 +48,17 @@ class Question:
     labels: np.ndarray
     ranks: np.ndarray
     shorts: np.ndarray
+    question: str = ""
+    texts: tuple[str, ...] = ()
 
     def upto(self, read: int) -> Question:
-        keep = self.ranks <= read
-        return Question(self.features[keep], self.labels[keep], self.ranks[keep], self.shorts[keep])
+        return self.rows(self.ranks <= read)
+
+    def rows(self, keep: np.ndarray) -> Question:
+        """The question with only the sentences `keep` selects (a mask or indices)."""
+        texts = tuple(np.array(self.texts, dtype=object)[keep]) if self.texts else ()
+        return Question(self.features[keep], self.labels[keep], self.ranks[keep], self.shorts[keep],
+                        self.question, texts)
 
 
 def collect(data: Path, index: Path, read: int = max(READS)) -> list[Question]:
@@ -70,27 +77,30 @@ def collect(data: Path, index: Path, read: int = max(READS)) -> list[Question]:
             if not passages or passages[0].score < engine.config.composition.abstain_below:
                 continue
             expected = expected_type(item.question)
-            rows, labels, ranks, shorts = [], [], [], []
+            rows, labels, ranks, shorts, texts = [], [], [], [], []
             for sentence, features in sentence_features(query, passages[:read], expected):
                 rows.append(features.values)
+                texts.append(sentence.text)
                 labels.append(contains_answer(sentence.text, item.answers))
                 ranks.append(sentence.hit.rank)
                 short = short_answer(ScoredSentence(sentence, 0.0, features.candidates, expected, features.lead))
                 shorts.append(-1 if short is None else int(short_is_right(short, item.answers)))
             if rows:
-                collected.append(Question(np.array(rows), np.array(labels), np.array(ranks), np.array(shorts)))
+                collected.append(Question(np.array(rows), np.array(labels), np.array(ranks), np.array(shorts),
+                                          item.question, tuple(texts)))
     return collected
 
 
 def cached(data: Path, index: Path, folder: Path | None) -> list[Question]:
-    """`collect(data, index)`, kept in `folder` (when given) as `<data name>.pickle` for the next run."""
-    path = folder / f"{data.name}.pickle" if folder else None
+    """`collect(data, index)`, kept in `folder` (when given) as `<data name>.questions.pickle` for the next run."""
+    path = folder / f"{data.name}.questions.pickle" if folder else None
     if path and path.exists():
-        return [Question(*arrays) for arrays in pickle.loads(path.read_bytes())]
+        return [Question(*fields) for fields in pickle.loads(path.read_bytes())]
     questions = collect(data, index)
     if path:
         folder.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(pickle.dumps([(q.features, q.labels, q.ranks, q.shorts) for q in questions]))
+        path.write_bytes(pickle.dumps([(q.features, q.labels, q.ranks, q.shorts, q.question, q.texts)
+                                       for q in questions]))
     return questions
 
 
@@ -287,6 +297,12 @@ def write(report: dict) -> None:
     tuned = json.loads(TUNED.read_text(encoding="utf-8"))
     tuned["sentences"] = {"passages_read": report["passages_read"], "bias": report["bias"],
                           "weights": report["weights"]}
+    if tuned.get("reader"):
+        # The reader's stage reads this scorer's logit and owns the thresholds' scale: refit it.
+        print("the reader's stage was fitted on the previous scorer: run python -m newsbot.answer.train_reader "
+              "with the same data and --reuse --write")
+        TUNED.write_text(json.dumps(tuned, indent=2) + "\n", encoding="utf-8")
+        return
     for name in ("short_answer_above", "sentence_floor", "keep_within"):
         tuned["composition"][name] = report[name]
     held = report["held_out_precision_by_passages_read"][report["model"]][report["passages_read"]]

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from newsbot.answer.answer_type import Expected, candidate_key, expected_type, new_candidates
-from newsbot.answer.config import CompositionConfig, SentenceConfig
+from newsbot.answer.config import CompositionConfig, ReaderConfig, SentenceConfig
 from newsbot.answer.debris import is_debris
 from newsbot.answer.evidence import RankedPassage, SentenceEvidence, nearness
 from newsbot.answer.query import Query
+from newsbot.answer.reader import Reader
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,14 @@ Group = list[ScoredSentence]
 
 class SentenceSelector:
     """Ranked passages → groups of sentences, best first; the first of each group is written, the
-    others only add their citations."""
+    others only add their citations. With a reader, its stage (`ReaderConfig`) rescores the best."""
 
-    def __init__(self, sentences: SentenceConfig, composition: CompositionConfig) -> None:
+    def __init__(self, sentences: SentenceConfig, composition: CompositionConfig,
+                 reading: ReaderConfig | None = None, reader: Reader | None = None) -> None:
         self.config = sentences
         self.limits = composition
+        self.reading = reading if reader is not None else None
+        self.reader = reader
         if set(sentences.weights) != set(FEATURES):
             raise ValueError(f"the sentence scorer needs a weight for each of {FEATURES}, "
                              f"got {sorted(sentences.weights)}")
@@ -51,12 +55,17 @@ class SentenceSelector:
 
     def scored(self, query: Query, passages: list[RankedPassage]) -> list[ScoredSentence]:
         """The distinct quotable sentences of the best `passages_read` passages, each scored with the
-        learned chance that it holds the answer, best first."""
+        learned chance that it holds the answer, best first (with a reader: the `top` of them)."""
         expected = expected_type(query.question)
         rows = list(sentence_features(query, passages[: self.config.passages_read], expected))
         if not rows:
             return []
         logits = np.array([features.values for _, features in rows]) @ self._weights + self.config.bias
+        if self.reading:
+            top = np.argsort(-logits, kind="stable")[: self.reading.top]
+            read = self.reader.run(query.question, [rows[i][0].text for i in top])
+            rows = [rows[i] for i in top]
+            logits = self.reading.linear * logits[top] + self.reading.reader * read + self.reading.bias
         chances = 1 / (1 + np.exp(-logits))
         scored = [ScoredSentence(sentence, float(chance), features.candidates, expected, features.lead)
                   for (sentence, features), chance in zip(rows, chances)]

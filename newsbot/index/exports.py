@@ -17,7 +17,7 @@ notices = logging.getLogger("newsbot.notice")
 PREPARING = "newsbot: preparing the fast embedding model (once, a few seconds)"
 
 
-def _replaced(target: Path, build: Callable[[Path], None]) -> Path:
+def replaced(target: Path, build: Callable[[Path], None]) -> Path:
     """`target`, made by `build` under a temporary name: concurrent first uses never see half a file."""
     from newsbot.index.store.files import replace_atomically  # the store reads backends: not at import
 
@@ -63,7 +63,7 @@ def onnx_export(layout: ModelLayout, cache: Path) -> Path:
             torch.onnx.export(Graph(), inputs, str(path), input_names=names, output_names=["last_hidden_state"],
                               dynamic_axes=axes, opset_version=17, dynamo=False)
 
-    return _replaced(target, build)
+    return replaced(target, build)
 
 
 def _quantization_hint(record: logging.LogRecord) -> bool:
@@ -98,4 +98,4 @@ def quantised_export(layout: ModelLayout, cache: Path) -> Path:
             root.removeFilter(_quantization_hint)
             fused.unlink(missing_ok=True)
 
-    return _replaced(target, build)
+    return replaced(target, build)

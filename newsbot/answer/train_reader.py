@@ -1,0 +1,204 @@
+"""Trains the reader (`reader.py`) and fits its stage of the sentence scorer: the cross-encoder learns,
+on one fold of the training questions, to make the sentences holding a gold answer the likeliest of
+each question's sentences (softmax over the sentences of the passages read); on the other fold, a
+logistic regression combines its score with the linear scorer's logit over the linear scorer's `top`
+sentences, and the composition thresholds are refitted in that scale. Every figure it reports is of
+questions neither was fitted on.
+
+    python -m newsbot.answer.train_reader DATA --index DIR [DATA --index DIR ...] [--features DIR] [--write]
+
+It takes about 30 minutes on two cores (SQuAD train and realtimeqa train); `--reuse` keeps the
+shipped reader and refits only its stage and the thresholds (two minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from newsbot.answer import fit
+from newsbot.answer.config import TUNED, load_config
+from newsbot.answer.reader import READER, PairEncoder, Reader, ReaderSettings, build, save
+
+LAYERS = 3  # of the embedding model's 6: half the reading time of all six
+EPOCHS = 2
+LEARNING_RATE = 1e-4
+TOPS = (2, 3, 4)  # sentences read per question: each costs 2 to 3 ms of an answer's time
+SEED = 0
+
+
+def train(questions: list[fit.Question], log=print):
+    """The cross-encoder fitted on `questions` (those with a sentence holding a gold answer)."""
+    import torch
+
+    torch.manual_seed(SEED)
+    taught = [q for q in questions if q.labels.any()]
+    random.Random(SEED + 1).shuffle(taught)
+    model = build(LAYERS)
+    model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+    pairs = PairEncoder()
+    trained = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(trained, lr=LEARNING_RATE, weight_decay=0.01)
+    steps = int(len(taught) * EPOCHS)
+    warm = max(1, steps // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
+    model.train()
+    started, running = time.monotonic(), None
+    for step in range(steps):
+        q = taught[step % len(taught)]
+        batch = {name: torch.from_numpy(ids) for name, ids in pairs.run(q.question, list(q.texts)).items()}
+        scores = model(**batch)
+        right = torch.tensor(q.labels, dtype=torch.bool)
+        loss = torch.logsumexp(scores, 0) - torch.logsumexp(scores.masked_fill(~right, -1e4), 0)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trained, 1.0)
+        optimiser.step()
+        schedule.step()
+        optimiser.zero_grad()
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        if step % 500 == 0 or step == steps - 1:
+            log(f"step {step + 1}/{steps}: loss {running:.3f}, {time.monotonic() - started:.0f} s")
+    return model.eval()
+
+
+def stage(sets: list[list[fit.Question]], linear, reader: Reader, top: int):
+    """Each set's questions cut to the linear scorer's `top` sentences, with the two signals of each."""
+    out = []
+    for qs in sets:
+        rows = []
+        for q in qs:
+            logit = linear(q.features)
+            keep = np.argsort(-logit, kind="stable")[:top]
+            cut = q.rows(keep)
+            rows.append((cut, np.column_stack([logit[keep], reader.run(q.question, list(cut.texts))])))
+        out.append(rows)
+    return out
+
+
+def combine(sets) -> tuple[float, float, float]:
+    """The logistic regression over (linear logit, reader score) on the sentences of `sets`, each set
+    weighing the same."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.concatenate([s for rows in sets for _, s in rows])
+    y = np.concatenate([q.labels for rows in sets for q, _ in rows])
+    sizes = [sum(len(q.labels) for q, _ in rows) for rows in sets]
+    weight = np.concatenate([np.full(n, len(y) / (len(sets) * n)) for n in sizes if n])
+    model = LogisticRegression(C=fit.C, max_iter=2000).fit(x, y, sample_weight=weight)
+    return float(model.coef_[0][0]), float(model.coef_[0][1]), float(model.intercept_[0])
+
+
+def held_out(sets):
+    """Each set's questions with their combined chances from the combination fitted on the other half."""
+    halves = [fit.folds(rows) for rows in sets]
+    questions, chances = [[] for _ in sets], [[] for _ in sets]
+    for a, b in ((0, 1), (1, 0)):
+        linear, read, bias = combine([h[a] for h in halves])
+        for i, h in enumerate(halves):
+            for q, s in h[b]:
+                questions[i].append(q)
+                chances[i].append(1 / (1 + np.exp(-(linear * s[:, 0] + read * s[:, 1] + bias))))
+    return questions, chances
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pairs", nargs="+", metavar="DATA --index DIR")
+    parser.add_argument("--index", action="append", type=Path, required=True)
+    parser.add_argument("--features", type=Path, metavar="DIR",
+                        help="keep each data set's collected sentences here, and read them on the next run")
+    parser.add_argument("--reuse", action="store_true", help="keep the shipped reader: refit only its stage")
+    parser.add_argument("--write", action="store_true", help=f"write the reader into {READER} and its stage into {TUNED.name}")
+    args = parser.parse_intermixed_args(argv)
+    if len(args.pairs) != len(args.index):
+        parser.error("give one --index per data file")
+    names = [Path(p).name for p in args.pairs]
+    config = load_config()
+    read = config.sentences.passages_read
+    weights = np.array([config.sentences.weights[name] for name in fit.FEATURES])
+
+    def linear(features: np.ndarray) -> np.ndarray:
+        return features @ weights + config.sentences.bias
+
+    sets = [[q.upto(read) for q in fit.cached(Path(data), index, args.features) if len(q.labels)]
+            for data, index in zip(args.pairs, args.index)]
+    parts = [fit.folds(qs) for qs in sets]
+    if args.reuse:
+        reader = Reader(READER)
+        training = reader.settings.trained_on
+    else:
+        started = time.monotonic()
+        model = train([q for p in parts for q in p[0]])
+        training = (f"a {LAYERS}-layer cross-encoder trained {EPOCHS} epochs "
+                    f"({(time.monotonic() - started) / 60:.1f} min) on "
+                    f"{json.dumps(dict(zip(names, (len(p[0]) for p in parts))))} training questions")
+        with tempfile.TemporaryDirectory() as scratch:
+            save(model, ReaderSettings(LAYERS, training), Path(scratch))
+            reader = Reader(Path(scratch))
+    tested = [p[1] for p in parts]
+    by_top, staged = {}, {}
+    for top in TOPS:
+        staged[top] = stage(tested, linear, reader, top)
+        questions, chances = held_out(staged[top])
+        by_top[top] = [round(fit.top1(qs, cs), 4) for qs, cs in zip(questions, chances)]
+    top = max(TOPS, key=lambda t: (np.mean(by_top[t]), -t))
+    questions, chances = held_out(staged[top])
+    short_above, short_figures = fit.short_threshold(questions, chances)
+    floor, within, answer_figures = fit.composition(questions, chances)
+    linear_only = [round(fit.top1(qs, [linear(q.features) for q in qs]), 4) for qs in tested]
+    coefficients = combine(staged[top])
+    report = {
+        "reader": training,
+        "tested_on": dict(zip(names, map(len, tested))),
+        "linear_precision": dict(zip(names, linear_only)),
+        "held_out_precision_by_top": {t: dict(zip(names, by_top[t])) for t in TOPS},
+        "top": top,
+        "stage": dict(zip(("linear", "reader", "bias"), (round(c, 4) for c in coefficients))),
+        "short_answer_above": short_above,
+        "short_answers": {names[i]: f for i, f in short_figures.items()},
+        "sentence_floor": floor, "keep_within": within, "answers": answer_figures,
+    }
+    print(json.dumps(report, indent=2))
+    if args.write:
+        if not args.reuse:
+            save(reader.model, reader.settings)
+        write(report)
+    return 0
+
+
+def write(report: dict) -> None:
+    """The reader's stage and the refitted thresholds into tuned.json, with their figures."""
+    figures = (
+        f"newsbot.answer.train_reader: {report['reader']}; on the "
+        f"{json.dumps(report['tested_on'])} of the other fold, its score and the linear logit over the "
+        f"linear scorer's best {report['top']} sentences picked a sentence holding a gold answer for "
+        f"{json.dumps(report['held_out_precision_by_top'][report['top']])} of them (linear scorer alone: "
+        f"{json.dumps(report['linear_precision'])}; by sentences read: {json.dumps(report['held_out_precision_by_top'])})."
+    )
+    tuned = json.loads(TUNED.read_text(encoding="utf-8"))
+    tuned["reader"] = {"top": report["top"], **report["stage"]}
+    for name in ("short_answer_above", "sentence_floor", "keep_within"):
+        tuned["composition"][name] = report[name]
+    tuned["tuned_on"]["reader"] = figures
+    shorts = (f"a short answer from a sentence scored {report['short_answer_above']}+ was right "
+              f"{fit.SHORT_RIGHT}+ of the time ({json.dumps(report['short_answers'])})"
+              if report["short_answer_above"] < 1 else
+              f"no score made short answers right {fit.SHORT_RIGHT} of the time, so none is shown")
+    tuned["tuned_on"]["composition"] = (
+        f"newsbot.answer.train_reader, on held-out questions: {shorts}; a second or third sentence joins "
+        f"when it scores {report['sentence_floor']}+ and {report['keep_within']}+ of the best, the best "
+        f"answer-hit ({report['answers']['answer_hit']}) for at most {fit.MEAN_SENTENCES} sentences on average "
+        f"({report['answers']['mean_sentences']})."
+    )
+    TUNED.write_text(json.dumps(tuned, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,112 @@
+"""The reader shipped with newsbot (a cross-encoder trained by `newsbot.answer.train_reader`): its
+weights are the small part of it, its int8 export reads as torch does, and the selector's stage
+combines its score with the linear scorer's over the best `top` sentences only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+
+from newsbot.answer.config import ReaderConfig, load_config
+from newsbot.answer.reader import READER, SETTINGS, WEIGHTS, WORD_EMBEDDINGS, Reader, ReaderSettings, build, save
+from newsbot.answer.select import SentenceSelector
+from newsbot.app import Newsbot
+
+from shared import dated_index
+
+QUESTION = "How much did the brewery pay for the cider maker?"
+SENTENCES = [
+    "The brewery announced on Friday that it had agreed to buy the cider maker.",
+    "The deal values the cider maker at 410 million euros, including its debts.",
+    "Rain is expected across the north of the country this weekend.",
+]
+
+
+@pytest.fixture(scope="module")
+def reader() -> Reader:
+    return Reader()
+
+
+def test_the_shipped_weights_leave_out_the_word_embeddings_and_stay_under_30_mb():
+    from safetensors import safe_open
+
+    assert (READER / WEIGHTS).stat().st_size < 30 * 2**20
+    with safe_open(str(READER / WEIGHTS), "pt") as weights:
+        names = list(weights.keys())
+    assert names and not [name for name in names if name.endswith(WORD_EMBEDDINGS)]
+    settings = json.loads((READER / SETTINGS).read_text(encoding="utf-8"))
+    assert "cross-encoder trained" in settings["trained_on"]
+
+
+def test_a_sentence_off_the_subject_scores_below_those_about_it(reader):
+    scores = reader.run(QUESTION, SENTENCES)
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+    assert scores[2] < min(scores[0], scores[1])
+
+
+def test_the_int8_export_orders_sentences_as_torch_does(reader, tmp_path):
+    fast = Reader(READER, tmp_path)
+    assert fast._session is not None
+    exact, quick = reader.run(QUESTION, SENTENCES), fast.run(QUESTION, SENTENCES)
+    assert list(np.argsort(exact)) == list(np.argsort(quick))
+    assert np.abs(exact - quick).max() < 1.0
+    assert len(list(tmp_path.rglob("reader-int8.onnx"))) == 1
+    assert Reader(READER, tmp_path).run(QUESTION, SENTENCES) == pytest.approx(quick)
+
+
+def test_no_sentences_get_no_scores(reader):
+    assert reader.run("Who won?", []).shape == (0,)
+
+
+def test_weights_of_another_shape_are_refused(tmp_path):
+    save(build(1), ReaderSettings(layers=1), tmp_path)
+    (tmp_path / SETTINGS).write_text(json.dumps({"layers": 2}), encoding="utf-8")
+    with pytest.raises(ValueError, match="does not fit a 2-layer reader"):
+        Reader(tmp_path).model
+
+
+ARTICLES = [
+    ("2025-05-06", "Brewery buys cider maker", " ".join(SENTENCES[:2])),
+    ("2025-05-06", "Weekend weather", "Rain is expected across the north of the country this weekend. "
+     "Temperatures will stay below the seasonal average until Tuesday."),
+]
+
+
+class _ByLength:
+    """A stand-in reader that prefers shorter sentences, and records what it was asked to read."""
+
+    def __init__(self) -> None:
+        self.read: list[list[str]] = []
+
+    def run(self, question: str, sentences: list[str]) -> np.ndarray:
+        self.read.append(list(sentences))
+        return -np.array([len(s) for s in sentences], dtype=float) / 100
+
+
+def test_the_stage_reads_only_the_linear_scorers_best_and_combines_the_two_scores(tmp_path_factory, embedder):
+    settings = dated_index(tmp_path_factory.mktemp("stage") / "index", ARTICLES)
+    config = load_config()
+    with Newsbot.open(settings) as app:
+        engine = app.engine
+        query = engine.query(QUESTION, dt.date(2025, 5, 8))
+        passages = engine.rerank.run(query, engine.retrieve.run(query))
+    linear = SentenceSelector(config.sentences, config.composition).scored(query, passages)
+    stand_in = _ByLength()
+    stage = ReaderConfig(top=2, linear=0.0, reader=1.0, bias=0.0)
+    staged = SentenceSelector(config.sentences, config.composition, stage, stand_in).scored(query, passages)
+    assert stand_in.read == [[s.evidence.text for s in linear[:2]]]
+    assert [s.evidence.text for s in staged] == sorted(stand_in.read[0], key=len)
+    assert staged[0].score == pytest.approx(1 / (1 + np.exp(len(staged[0].evidence.text) / 100)))
+
+
+def test_the_engine_reads_with_the_shipped_reader(tmp_path_factory, embedder):
+    settings = dated_index(tmp_path_factory.mktemp("shipped") / "index", ARTICLES)
+    with Newsbot.open(settings) as app:
+        assert isinstance(app.engine.select.reader, Reader)
+        assert app.engine.select.reading == load_config().reader
+        answer = app.ask(QUESTION, today=dt.date(2025, 5, 8))
+    assert not answer.abstained
+    assert "cider maker" in answer.parts[0].text
