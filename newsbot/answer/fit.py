@@ -292,19 +292,27 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def write_composition(tuned: dict, report: dict, source: str) -> None:
+    """The composition thresholds of `report` into `tuned`, with the figures that chose them."""
+    for name in ("short_answer_above", "sentence_floor", "keep_within"):
+        tuned["composition"][name] = report[name]
+    shorts = (f"a short answer from a sentence scored {report['short_answer_above']}+ was right "
+              f"{SHORT_RIGHT}+ of the time ({json.dumps(report['short_answers'])})"
+              if report["short_answer_above"] < 1 else
+              f"no score made short answers right {SHORT_RIGHT} of the time, so none is shown")
+    tuned["tuned_on"]["composition"] = (
+        f"{source}: {shorts}; a second or third sentence joins when it scores "
+        f"{report['sentence_floor']}+ and {report['keep_within']}+ of the best, the best answer-hit "
+        f"({report['answers']['answer_hit']}) for at most {MEAN_SENTENCES} sentences on average "
+        f"({report['answers']['mean_sentences']})."
+    )
+
+
 def write(report: dict) -> None:
     """The fitted scorer and thresholds into tuned.json, with their training figures."""
     tuned = json.loads(TUNED.read_text(encoding="utf-8"))
     tuned["sentences"] = {"passages_read": report["passages_read"], "bias": report["bias"],
                           "weights": report["weights"]}
-    if tuned.get("reader"):
-        # The reader's stage reads this scorer's logit and owns the thresholds' scale: refit it.
-        print("the reader's stage was fitted on the previous scorer: run python -m newsbot.answer.train_reader "
-              "with the same data and --reuse --write")
-        TUNED.write_text(json.dumps(tuned, indent=2) + "\n", encoding="utf-8")
-        return
-    for name in ("short_answer_above", "sentence_floor", "keep_within"):
-        tuned["composition"][name] = report[name]
     held = report["held_out_precision_by_passages_read"][report["model"]][report["passages_read"]]
     tuned["tuned_on"]["sentences"] = (
         f"newsbot.answer.fit: a {MODELS[report['model']]} on {json.dumps(report['questions'])} answered training "
@@ -313,16 +321,12 @@ def write(report: dict) -> None:
         f"reading {report['passages_read']} passages (by passages read: "
         f"{json.dumps(report['held_out_precision_by_passages_read'])})."
     )
-    shorts = (f"a short answer from a sentence scored {report['short_answer_above']}+ was right "
-              f"{SHORT_RIGHT}+ of the time ({json.dumps(report['short_answers'])})"
-              if report["short_answer_above"] < 1 else
-              f"no score made short answers right {SHORT_RIGHT} of the time, so none is shown")
-    tuned["tuned_on"]["composition"] = (
-        f"newsbot.answer.fit, on held-out folds: {shorts}; a second or third sentence joins when it scores "
-        f"{report['sentence_floor']}+ and {report['keep_within']}+ of the best, the best answer-hit "
-        f"({report['answers']['answer_hit']}) for at most {MEAN_SENTENCES} sentences on average "
-        f"({report['answers']['mean_sentences']})."
-    )
+    if tuned.get("reader"):
+        # The reader's stage reads this scorer's logit, and the thresholds are in the stage's scale.
+        print("the reader's stage was fitted on the previous scorer: run python -m newsbot.answer.train_reader "
+              "with the same data and --reuse --write")
+    else:
+        write_composition(tuned, report, "newsbot.answer.fit, on held-out folds")
     TUNED.write_text(json.dumps(tuned, indent=2) + "\n", encoding="utf-8")
 
 

@@ -184,19 +184,8 @@ def write(report: dict) -> None:
     )
     tuned = json.loads(TUNED.read_text(encoding="utf-8"))
     tuned["reader"] = {"top": report["top"], **report["stage"]}
-    for name in ("short_answer_above", "sentence_floor", "keep_within"):
-        tuned["composition"][name] = report[name]
     tuned["tuned_on"]["reader"] = figures
-    shorts = (f"a short answer from a sentence scored {report['short_answer_above']}+ was right "
-              f"{fit.SHORT_RIGHT}+ of the time ({json.dumps(report['short_answers'])})"
-              if report["short_answer_above"] < 1 else
-              f"no score made short answers right {fit.SHORT_RIGHT} of the time, so none is shown")
-    tuned["tuned_on"]["composition"] = (
-        f"newsbot.answer.train_reader, on held-out questions: {shorts}; a second or third sentence joins "
-        f"when it scores {report['sentence_floor']}+ and {report['keep_within']}+ of the best, the best "
-        f"answer-hit ({report['answers']['answer_hit']}) for at most {fit.MEAN_SENTENCES} sentences on average "
-        f"({report['answers']['mean_sentences']})."
-    )
+    fit.write_composition(tuned, report, "newsbot.answer.train_reader, on held-out questions")
     TUNED.write_text(json.dumps(tuned, indent=2) + "\n", encoding="utf-8")
 
 
