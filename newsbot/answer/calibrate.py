@@ -15,14 +15,13 @@ index of its articles: the questions with `answer_in_corpus` are the answerable 
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import numpy as np
 
 from newsbot.answer.config import TUNED
-from newsbot.answer.training import training_index
+from newsbot.answer.training import parse_pairs, training_index, training_parser
 
 ABSTAIN = 0.03
 CONFIDENCE = 0.9
@@ -64,17 +63,13 @@ def evidence_scores(data: Path, index: Path) -> tuple[np.ndarray, np.ndarray, np
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pairs", nargs="+", metavar="DATA --index DIR")
-    parser.add_argument("--index", action="append", type=Path, required=True)
+    parser = training_parser(__doc__)
     parser.add_argument("--abstain", type=float, default=ABSTAIN, help="share of answerable questions to abstain on")
     parser.add_argument("--confidence", type=float, default=CONFIDENCE,
                         help="how sure to be that no more than that share is abstained on (0.5: the sample's share)")
     parser.add_argument("--write", action="store_true", help=f"write the threshold into {TUNED.name}")
-    args = parser.parse_intermixed_args(argv)
-    if len(args.pairs) != len(args.index):
-        parser.error("give one --index per data file")
-    sets = [(Path(data).name, *evidence_scores(Path(data), index)) for data, index in zip(args.pairs, args.index)]
+    args = parse_pairs(parser, argv)
+    sets = [(data.name, *evidence_scores(data, index)) for data, index in args.pairs]
     threshold = round(min(conservative_quantile(answerable, clusters, args.abstain, args.confidence)
                           for _, answerable, clusters, _ in sets), 3)
     report = f"abstain_below {threshold} (at most {args.abstain:.0%} with confidence {args.confidence}): " + "; ".join(

@@ -14,7 +14,6 @@ its articles (`newsbot index add`).
 
 from __future__ import annotations
 
-import argparse
 import json
 import pickle
 import random
@@ -27,7 +26,7 @@ from newsbot.answer.answer_type import expected_type
 from newsbot.answer.compose import short_answer
 from newsbot.answer.config import TUNED
 from newsbot.answer.select import FEATURES, ScoredSentence, sentence_features
-from newsbot.answer.training import training_index
+from newsbot.answer.training import parse_pairs, training_index, training_parser
 
 READS = (2, 3, 4, 6, 8, 10)
 SHORT_RIGHT = 0.85  # the share of shown short answers that must be right: a wrong one in bold misleads
@@ -250,17 +249,13 @@ MODELS = {"logistic": "logistic regression over sentences",
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pairs", nargs="+", metavar="DATA --index DIR")
-    parser.add_argument("--index", action="append", type=Path, required=True)
+    parser = training_parser(__doc__)
     parser.add_argument("--features", type=Path, metavar="DIR",
                         help="keep each data set's collected features here, and read them on the next run")
     parser.add_argument("--write", action="store_true", help=f"write the scorer into {TUNED.name}")
-    args = parser.parse_intermixed_args(argv)
-    if len(args.pairs) != len(args.index):
-        parser.error("give one --index per data file")
-    sets = [cached(Path(data), index, args.features) for data, index in zip(args.pairs, args.index)]
-    names = [Path(p).name for p in args.pairs]
+    args = parse_pairs(parser, argv)
+    sets = [cached(data, index, args.features) for data, index in args.pairs]
+    names = [data.name for data, _ in args.pairs]
     by_read = {}
     for kind, fitter in FITTERS.items():
         for read in READS:

@@ -13,7 +13,6 @@ shipped reader and refits only its stage and the thresholds (two minutes).
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import tempfile
@@ -25,6 +24,7 @@ import numpy as np
 from newsbot.answer import fit
 from newsbot.answer.config import TUNED, load_config
 from newsbot.answer.reader import READER, PairEncoder, Reader, ReaderSettings, build, save
+from newsbot.answer.training import parse_pairs, training_parser
 
 LAYERS = 3  # of the embedding model's 6: half the reading time of all six
 EPOCHS = 2
@@ -109,17 +109,13 @@ def held_out(sets):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pairs", nargs="+", metavar="DATA --index DIR")
-    parser.add_argument("--index", action="append", type=Path, required=True)
+    parser = training_parser(__doc__)
     parser.add_argument("--features", type=Path, metavar="DIR",
                         help="keep each data set's collected sentences here, and read them on the next run")
     parser.add_argument("--reuse", action="store_true", help="keep the shipped reader: refit only its stage")
     parser.add_argument("--write", action="store_true", help=f"write the reader into {READER} and its stage into {TUNED.name}")
-    args = parser.parse_intermixed_args(argv)
-    if len(args.pairs) != len(args.index):
-        parser.error("give one --index per data file")
-    names = [Path(p).name for p in args.pairs]
+    args = parse_pairs(parser, argv)
+    names = [data.name for data, _ in args.pairs]
     config = load_config()
     read = config.sentences.passages_read
     weights = np.array([config.sentences.weights[name] for name in fit.FEATURES])
@@ -127,8 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     def linear(features: np.ndarray) -> np.ndarray:
         return features @ weights + config.sentences.bias
 
-    sets = [[q.upto(read) for q in fit.cached(Path(data), index, args.features) if len(q.labels)]
-            for data, index in zip(args.pairs, args.index)]
+    sets = [[q.upto(read) for q in fit.cached(data, index, args.features) if len(q.labels)]
+            for data, index in args.pairs]
     parts = [fit.folds(qs) for qs in sets]
     if args.reuse:
         reader = Reader(READER)

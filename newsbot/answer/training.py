@@ -3,6 +3,7 @@ the training data's own articles (SQuAD-format files carry them; a JSONL questio
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,3 +28,20 @@ def training_index(index: Path, articles: Sequence[Article], data: Path) -> Iter
         if fresh:
             app.add(articles)
         yield app
+
+
+def training_parser(doc: str) -> argparse.ArgumentParser:
+    """A training script's parser: described by its docstring's first line, taking `DATA --index DIR` pairs."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("pairs", nargs="+", metavar="DATA --index DIR")
+    parser.add_argument("--index", action="append", type=Path, required=True)
+    return parser
+
+
+def parse_pairs(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """The parsed arguments, `pairs` made (data file, index directory) pairs."""
+    args = parser.parse_intermixed_args(argv)
+    if len(args.pairs) != len(args.index):
+        parser.error("give one --index per data file")
+    args.pairs = [(Path(data), index) for data, index in zip(args.pairs, args.index)]
+    return args
