@@ -1,11 +1,11 @@
-"""The reader: a small cross-encoder trained here (`python -m newsbot.answer.train_reader`) that reads
-a question and a sentence together and scores how well the sentence answers it, which the linear
-scorer cannot tell (a sentence restating the question against the next one, which answers it).
+"""The reader: a small cross-encoder trained here (`python -m newsbot.answer.train_reader`) that
+reads a question and a sentence together and scores how well the sentence fits it, which the
+linear scorer's features only approximate; the best sentences are rescored with it.
 
 It is the first `layers` of the default embedding model, mean-pooled, with a linear head. Its
 weights ship in `reader/` as float16 without the word embeddings, which stay the default model's
-(frozen in training), so the file is a fifth of the model's size. Where ONNX Runtime is installed
-it reads with an int8 export made once into the cache (a third of torch's time)."""
+(frozen in training): 11 MB against the model's 90. Where ONNX Runtime is installed it reads with
+an int8 export made once into the cache (5.0 ms for three sentences against torch's 8.6)."""
 
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 class Reader:
-    """(question, sentences) → one score a sentence, higher for a sentence that answers; scores
+    """(question, sentences) → one score a sentence, higher for one likelier to answer; scores
     compare within a question. With a `cache` and ONNX Runtime it reads with the int8 export (the
     torch network is only built to make that export once); without, with torch."""
 
