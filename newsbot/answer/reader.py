@@ -10,12 +10,14 @@ an int8 export made once into the cache (5.0 ms for three sentences against torc
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
 
+log = logging.getLogger(__name__)
 READER = Path(__file__).with_name("reader")
 WEIGHTS, SETTINGS = "weights.safetensors", "reader.json"
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
@@ -169,7 +171,7 @@ class Reader:
         return model
 
     def _onnx(self, cache: Path):
-        """An ONNX Runtime session on the int8 export, or None without ONNX Runtime."""
+        """An ONNX Runtime session on the int8 export, or None without ONNX Runtime or a writable cache."""
         try:
             import onnxruntime
         except ImportError:
@@ -177,7 +179,11 @@ class Reader:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = READ_THREADS
         options.log_severity_level = 3
-        path = _int8_export(self, cache)
+        try:
+            path = _int8_export(self, cache)
+        except OSError as exc:
+            log.warning("reading with torch: cannot write the reader's ONNX export under %s (%s)", cache, exc)
+            return None
         return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def run(self, question: str, sentences: list[str]) -> np.ndarray:

@@ -57,6 +57,14 @@ def test_the_int8_export_orders_sentences_as_torch_does(reader, tmp_path):
     assert Reader(READER, tmp_path).run(QUESTION, SENTENCES) == pytest.approx(quick)
 
 
+def test_a_cache_that_cannot_be_written_reads_with_torch(reader, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would be", encoding="utf-8")
+    fallback = Reader(READER, blocked)
+    assert fallback._session is None
+    assert fallback.run(QUESTION, SENTENCES) == pytest.approx(reader.run(QUESTION, SENTENCES))
+
+
 def test_no_sentences_get_no_scores(reader):
     assert reader.run("Who won?", []).shape == (0,)
 
