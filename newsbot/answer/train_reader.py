@@ -138,14 +138,13 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as scratch:
             save(model, ReaderSettings(LAYERS, training), Path(scratch))
             reader = Reader(Path(scratch))
+            reader.model  # loads the saved (float16) weights while the scratch copy exists
     tested = [p[1] for p in parts]
-    by_top, staged = {}, {}
-    for top in TOPS:
-        staged[top] = stage(tested, linear, reader, top)
-        questions, chances = held_out(staged[top])
-        by_top[top] = [round(fit.top1(qs, cs), 4) for qs, cs in zip(questions, chances)]
+    staged = {top: stage(tested, linear, reader, top) for top in TOPS}
+    scored = {top: held_out(staged[top]) for top in TOPS}
+    by_top = {top: [round(fit.top1(qs, cs), 4) for qs, cs in zip(*scored[top])] for top in TOPS}
     top = max(TOPS, key=lambda t: (np.mean(by_top[t]), -t))
-    questions, chances = held_out(staged[top])
+    questions, chances = scored[top]
     short_above, short_figures = fit.short_threshold(questions, chances)
     floor, within, answer_figures = fit.composition(questions, chances)
     linear_only = [round(fit.top1(qs, [linear(q.features) for q in qs]), 4) for qs in tested]

@@ -118,3 +118,41 @@ def test_the_engine_reads_with_the_shipped_reader(tmp_path_factory, embedder):
         answer = app.ask(QUESTION, today=dt.date(2025, 5, 8))
     assert not answer.abstained
     assert "cider maker" in answer.parts[0].text
+
+
+def test_training_a_reader_reports_held_out_figures_for_each_number_of_sentences_read(tmp_path, capsys, monkeypatch):
+    from newsbot.answer import train_reader
+
+    facts = {
+        "Valemont port": ["The Valemont container terminal opened in 2019 after six years of work.",
+                          "It cost 410 million euros, paid by the regional government.",
+                          "Its first ship came from Lisbon with a cargo of cork.",
+                          "Dockers at the terminal went on strike in 2022 over night shifts."],
+        "Tarnow hills": ["Botanists found a rare quillwort fern beside a lake in the Tarnow hills.",
+                         "The fern had not been recorded in the region since 1931.",
+                         "The find was made by a student from Krakow named Ola Wierzba.",
+                         "The lake lies at 1,200 metres and freezes for five months a year."],
+    }
+    asked = {
+        "Valemont port": [("When did the Valemont terminal open?", "2019"), ("How much did it cost?", "410 million euros"),
+                          ("Where did its first ship come from?", "Lisbon"), ("When did dockers strike?", "2022")],
+        "Tarnow hills": [("What did botanists find?", "quillwort fern"), ("When was the fern last recorded?", "1931"),
+                         ("Who made the find?", "Ola Wierzba"), ("How high is the lake?", "1,200 metres")],
+    }
+    data = {"version": "1.1", "data": []}
+    for title, sentences in facts.items():
+        context = " ".join(sentences)
+        data["data"].append({"title": title, "paragraphs": [{"context": context, "qas": [
+            {"id": f"{title}-{n}", "question": q, "answers": [{"text": a, "answer_start": context.index(a)}]}
+            for n, (q, a) in enumerate(asked[title])]}]})
+    path = tmp_path / "train.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.setattr(train_reader, "EPOCHS", 1)
+    shipped = (READER / WEIGHTS).read_bytes()
+    assert train_reader.main([str(path), "--index", str(tmp_path / "index"), "--features", str(tmp_path / "f")]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(out[out.index("{\n"):])
+    assert (READER / WEIGHTS).read_bytes() == shipped, "without --write the shipped reader stays"
+    assert set(report["held_out_precision_by_top"]) == {str(t) for t in train_reader.TOPS}
+    assert report["top"] in train_reader.TOPS and report["reader"].startswith("a 3-layer cross-encoder trained 1 epochs")
+    assert 0 < report["tested_on"]["train.json"] <= 4, "the fold not trained on"
