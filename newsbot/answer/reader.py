@@ -105,14 +105,16 @@ def shipped_reader(cache: Path | None = None) -> Reader | None:
 
 
 def _int8_export(reader: Reader, cache: Path) -> Path:
-    """The reader as a fused ONNX graph with int8 weights (per channel), exported once per weights."""
+    """The reader as a fused ONNX graph with int8 weights (per channel), exported once per weights
+    file (its path, size and modification time, as the embedding model's exports are keyed)."""
     import hashlib
     import warnings
 
-    from newsbot.index.exports import replaced
+    from newsbot.index.exports import fused_int8, replaced
 
-    stamp = hashlib.sha256((reader.folder / WEIGHTS).read_bytes()).hexdigest()[:16]
-    target = cache / f"reader-{stamp}" / "reader-int8.onnx"
+    weights = reader.folder / WEIGHTS
+    stamp = f"{weights.resolve()}:{weights.stat().st_size}:{weights.stat().st_mtime_ns}"
+    target = cache / f"reader-{hashlib.sha256(stamp.encode()).hexdigest()[:16]}" / "reader-int8.onnx"
     if target.exists():
         return target
 
@@ -120,11 +122,7 @@ def _int8_export(reader: Reader, cache: Path) -> Path:
         import torch
 
         model = reader.model
-        from onnx import TensorProto
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-        from onnxruntime.transformers.optimizer import optimize_model
-
-        plain, fused = path.with_suffix(".plain.onnx"), path.with_suffix(".fused.onnx")
+        plain = path.with_suffix(".plain.onnx")
         sample = torch.ones(2, 8, dtype=torch.long)
         axes = {name: {0: "batch", 1: "tokens"} for name in _INPUTS} | {"score": {0: "batch"}}
         try:
@@ -133,13 +131,9 @@ def _int8_export(reader: Reader, cache: Path) -> Path:
                 torch.onnx.export(model, (sample, sample, sample * 0), str(plain), input_names=list(_INPUTS),
                                   output_names=["score"], dynamic_axes=axes, opset_version=17, dynamo=False)
             config = model.encoder.config
-            optimize_model(str(plain), model_type="bert", num_heads=config.num_attention_heads,
-                           hidden_size=config.hidden_size).save_model_to_file(str(fused))
-            quantize_dynamic(str(fused), str(path), per_channel=True, weight_type=QuantType.QInt8,
-                             extra_options={"DefaultTensorType": TensorProto.FLOAT})
+            fused_int8(plain, path, config.num_attention_heads, config.hidden_size)
         finally:
             plain.unlink(missing_ok=True)
-            fused.unlink(missing_ok=True)
 
     return replaced(target, export)
 

@@ -80,22 +80,23 @@ def quantised_export(layout: ModelLayout, cache: Path) -> Path:
     if (cache / layout.cache_key() / "model.onnx").exists():
         notices.info(PREPARING)
     source = onnx_export(layout, cache)
+    return replaced(target, lambda path: fused_int8(source, path, layout.heads, layout.hidden))
 
-    def build(path: Path) -> None:
-        from onnx import TensorProto
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-        from onnxruntime.transformers.optimizer import optimize_model
 
-        fused = path.with_suffix(".fused.onnx")
-        root = logging.getLogger()
-        root.addFilter(_quantization_hint)
-        try:
-            optimize_model(str(source), model_type="bert", num_heads=layout.heads,
-                           hidden_size=layout.hidden).save_model_to_file(str(fused))
-            quantize_dynamic(str(fused), str(path), per_channel=True, weight_type=QuantType.QInt8,
-                             extra_options={"DefaultTensorType": TensorProto.FLOAT})
-        finally:
-            root.removeFilter(_quantization_hint)
-            fused.unlink(missing_ok=True)
+def fused_int8(source: Path, path: Path, heads: int, hidden: int) -> None:
+    """The BERT graph at `source` with fused attention/layer-norm nodes, weights quantised to int8
+    per channel, written to `path`."""
+    from onnx import TensorProto
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
 
-    return replaced(target, build)
+    fused = path.with_suffix(".fused.onnx")
+    root = logging.getLogger()
+    root.addFilter(_quantization_hint)
+    try:
+        optimize_model(str(source), model_type="bert", num_heads=heads, hidden_size=hidden).save_model_to_file(str(fused))
+        quantize_dynamic(str(fused), str(path), per_channel=True, weight_type=QuantType.QInt8,
+                         extra_options={"DefaultTensorType": TensorProto.FLOAT})
+    finally:
+        root.removeFilter(_quantization_hint)
+        fused.unlink(missing_ok=True)
