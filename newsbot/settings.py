@@ -12,7 +12,7 @@ from newsbot.index.backends import AUTO, BACKENDS
 from newsbot.index.chunking import ChunkingConfig
 from newsbot.index.embedding import BATCH_SIZE
 from newsbot.index.ingest import COMMIT_PASSAGES, POOLED, SENTENCE_VECTORS
-from newsbot.web.netguard import parse_networks
+from newsbot.web.addresses import parse_networks
 
 ENV_PREFIX = "NEWSBOT_"
 POSITIVE = ("batch_size", "commit_passages", "history_turns", "questions_per_minute", "answer_threads", "concurrent_updates",

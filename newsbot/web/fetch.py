@@ -1,8 +1,9 @@
 """Fetch one news article from an http(s) URL, refusing addresses inside this machine's networks.
 
 Every hop (the URL and each redirect) must be http(s), and every connection goes to an address
-checked by `newsbot.web.netguard` from the one DNS answer it used, so neither a link nor a redirect nor
-a rebinding DNS answer can point the fetch at loopback, private or link-local services. The page's
+checked by `newsbot.web.netguard` (by the policy of `newsbot.web.addresses`) from the one DNS answer
+it used, so neither a link nor a redirect nor a rebinding DNS answer can point the fetch at
+loopback, private or link-local services. The page's
 main text, title and date come from trafilatura.
 """
 
@@ -17,7 +18,8 @@ import httpx
 
 from newsbot.index.articles import Article, ArticleError, make_article, parse_date
 from newsbot.settings import Settings
-from newsbot.web.netguard import Address, AddressRefused, GuardedTransport, allowing, is_public
+from newsbot.web.addresses import Address, AddressRefused, allowing, is_public
+from newsbot.web.netguard import GuardedTransport
 
 __all__ = ["FetchError", "FetchPolicy", "Fetched", "article_from_page", "fetch", "fetch_article", "get", "is_public"]
 

@@ -1,19 +1,22 @@
 """The reader shipped with newsbot (a cross-encoder trained by `newsbot.answer.train_reader`): its
-weights are the small part of it, its int8 export reads as torch does, and the selector's stage
+weights are the small part of it, its exports read as torch does, and the selector's stage
 combines its score with the linear scorer's over the best `top` sentences only."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from importlib.util import find_spec
 
 import numpy as np
 import pytest
 
 from newsbot.answer.config import ReaderConfig, load_config
-from newsbot.answer.reader import READER, SETTINGS, WEIGHTS, WORD_EMBEDDINGS, Reader, ReaderSettings, build, save
+from newsbot.answer.reader import (ONNX_INT8, OPENVINO, READER, SETTINGS, TORCH, WEIGHTS, WORD_EMBEDDINGS, Reader,
+                                   ReaderSettings, build, save)
 from newsbot.answer.select import SentenceSelector
 from newsbot.app import Newsbot
+from newsbot.index.backends import cpu_has_amx
 
 from shared import dated_index
 
@@ -47,21 +50,34 @@ def test_a_sentence_off_the_subject_scores_below_those_about_it(reader):
     assert scores[2] < min(scores[0], scores[1])
 
 
-def test_the_int8_export_orders_sentences_as_torch_does(reader, tmp_path):
-    fast = Reader(READER, tmp_path)
-    assert fast._session is not None
+RUNTIMES = [ONNX_INT8, pytest.param(OPENVINO, marks=pytest.mark.skipif(
+    not cpu_has_amx() or find_spec("openvino") is None, reason="OpenVINO reads only where the CPU has AMX"))]
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_each_export_orders_sentences_as_torch_does_and_is_made_once(reader, tmp_path, runtime):
+    fast = Reader(READER, tmp_path, runtimes=(runtime,))
+    assert fast.runtime == runtime
     exact, quick = reader.run(QUESTION, SENTENCES), fast.run(QUESTION, SENTENCES)
     assert list(np.argsort(exact)) == list(np.argsort(quick))
-    assert np.abs(exact - quick).max() < 1.0
-    assert len(list(tmp_path.rglob("reader-int8.onnx"))) == 1
-    assert Reader(READER, tmp_path).run(QUESTION, SENTENCES) == pytest.approx(quick)
+    assert np.abs(exact - quick).max() < (0.2 if runtime == OPENVINO else 1.0)
+    made = sorted(p.name for p in tmp_path.rglob("*.onnx"))
+    assert made == (["reader.onnx"] if runtime == OPENVINO else ["reader-int8.onnx", "reader.onnx"])
+    again = Reader(READER, tmp_path, runtimes=(runtime,))
+    assert again.run(QUESTION, SENTENCES) == pytest.approx(quick, abs=1e-4)
+    assert sorted(p.name for p in tmp_path.rglob("*.onnx")) == made
+
+
+def test_the_fastest_runtime_here_is_the_default(tmp_path):
+    expected = OPENVINO if cpu_has_amx() and find_spec("openvino") else ONNX_INT8
+    assert Reader(READER, tmp_path).runtime == expected
 
 
 def test_a_cache_that_cannot_be_written_reads_with_torch(reader, tmp_path):
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache folder would be", encoding="utf-8")
     fallback = Reader(READER, blocked)
-    assert fallback._session is None
+    assert fallback.runtime == TORCH
     assert fallback.run(QUESTION, SENTENCES) == pytest.approx(reader.run(QUESTION, SENTENCES))
 
 
