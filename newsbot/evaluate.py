@@ -16,6 +16,7 @@ import random
 import re
 import string
 import time
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,12 +54,22 @@ class EvalData:
     articles: list[Article] = field(default_factory=list)
 
 
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+_POSSESSIVE = re.compile(r"(?<=\w)'s\b")
+
+
 def normalise_answer(text: str) -> str:
-    """SQuAD's normalisation: lower case, no punctuation, no articles, single spaces."""
-    text = text.lower()
-    text = "".join(c for c in text if c not in set(string.punctuation))
+    """SQuAD's normalisation (lower case, no punctuation, no articles, single spaces), made fair to
+    news typography: curly quotes and apostrophes count as punctuation too, a possessive 's goes
+    ("Japan's" holds "Japan"), and dashes and slashes separate words ("US-Mexico")."""
+    text = _POSSESSIVE.sub("", unicodedata.normalize("NFKC", text).lower().translate(_APOSTROPHES))
+    text = "".join(" " if c in "-/" or unicodedata.category(c) == "Pd" else
+                   "" if c in _ASCII_PUNCTUATION or unicodedata.category(c).startswith("P") else c for c in text)
     text = re.sub(r"\b(a|an|the)\b", " ", text)
     return " ".join(text.split())
+
+
+_ASCII_PUNCTUATION = frozenset(string.punctuation)
 
 
 def contains_answer(text: str, answers: Iterable[str]) -> bool:

@@ -39,6 +39,15 @@ def test_squad_normalisation() -> None:
     assert not contains_answer("apricots", ["apricot"])
 
 
+def test_news_typography_does_not_hide_an_answer() -> None:
+    assert contains_answer("Valdoria\u2019s new harbour opened on Monday.", ["Valdoria"])
+    assert contains_answer("the prize went to \u201cThe Salt Road.\u201d", ['"The Salt Road"'])
+    assert contains_answer("talks on the Valdoria\u2013Mirren border resumed", ["Valdoria-Mirren border"])
+    assert contains_answer("the U.S.-Canada crossing", ["US-Canada crossing"])
+    assert not contains_answer("Valdorians celebrated", ["Valdoria"])
+    assert not contains_answer("the saltroad festival", ["Salt Road"])
+
+
 def test_a_short_answer_is_right_within_a_gold_answer() -> None:
     assert short_is_right("410 million", ["410 million dollars"])
     assert short_is_right("The Apricot", ["apricot"])
