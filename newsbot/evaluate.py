@@ -56,6 +56,7 @@ class EvalData:
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 _POSSESSIVE = re.compile(r"(?<=\w)'s\b")
+_ASCII_PUNCTUATION = frozenset(string.punctuation)
 
 
 def normalise_answer(text: str) -> str:
@@ -68,8 +69,6 @@ def normalise_answer(text: str) -> str:
     text = re.sub(r"\b(a|an|the)\b", " ", text)
     return " ".join(text.split())
 
-
-_ASCII_PUNCTUATION = frozenset(string.punctuation)
 
 
 def contains_answer(text: str, answers: Iterable[str]) -> bool:
