@@ -70,7 +70,6 @@ def normalise_answer(text: str) -> str:
     return " ".join(text.split())
 
 
-
 def contains_answer(text: str, answers: Iterable[str]) -> bool:
     haystack = f" {normalise_answer(text)} "
     return any(f" {n} " in haystack for n in map(normalise_answer, answers) if n)
