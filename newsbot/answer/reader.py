@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from newsbot.index.backends import ONNX_INT8, OPENVINO, TORCH, cpu_has_amx, missing_packages
 from newsbot.index.exports import fused_int8, replaced
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,6 @@ WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 MAX_TOKENS = 96  # question and sentence together; longer pairs lose the sentence's end
 READ_THREADS = 2  # ONNX Runtime, three sentences of 63 tokens: 8.7 ms on one thread, 6.8 on two (2-core Xeon)
 PAD_MULTIPLE = 16  # OpenVINO keeps state for every input shape it sees: lengths in steps bound them
-OPENVINO, ONNX_INT8, TORCH = "openvino", "onnx-int8", "torch"
 RUNTIMES = (OPENVINO, ONNX_INT8)  # tried in this order; OpenVINO only where the CPU has AMX
 
 
@@ -188,12 +188,7 @@ class Reader:
         """The first of `runtimes` this machine runs, and its inference: OpenVINO in bf16 where the
         CPU has AMX (its scores within 0.1 of torch's, int8's within 0.4), ONNX Runtime in int8;
         else torch."""
-        from importlib.util import find_spec
-
-        from newsbot.index.backends import cpu_has_amx
-
-        usable = [r for r in runtimes if find_spec({OPENVINO: "openvino", ONNX_INT8: "onnxruntime"}[r])
-                  and (r != OPENVINO or cpu_has_amx())]
+        usable = [r for r in runtimes if not missing_packages(r) and (r != OPENVINO or cpu_has_amx())]
         if usable[:1] == [OPENVINO]:
             import openvino
 
