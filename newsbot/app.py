@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 
 from newsbot.answer.config import load_config
 from newsbot.answer.engine import AnswerEngine
@@ -26,9 +27,13 @@ class Newsbot:
         self.settings = settings
         self.store = store
         self.embedder = embedder
-        config = load_config()
-        self.searcher = Searcher(store, embedder, config.retrieval.fusion)
-        self.engine = AnswerEngine(self.searcher, config)
+        self.config = load_config()
+        self.searcher = Searcher(store, embedder, self.config.retrieval.fusion)
+
+    @cached_property
+    def engine(self) -> AnswerEngine:
+        """The answer engine, built at the first question: ingest never loads the reader."""
+        return AnswerEngine(self.searcher, self.config)
 
     @classmethod
     def open(cls, settings: Settings, *, writable: bool = False, create: bool = False) -> Newsbot:

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from newsbot.answer.compose import short_answer
+from newsbot.answer.select import candidate_short
 from newsbot.answer.training import training_index
 from newsbot.evaluate import contains_answer, load_eval_data, short_is_right
 
@@ -84,7 +84,7 @@ def compare(rows: list[dict], nlp) -> tuple[Counter, float]:
             counts["answer among entities"] += overlaps(entities, answers)
         if not best.expected.confident:
             continue
-        rule = short_answer(best)
+        rule = candidate_short(best.candidates, best.expected, best.lead)
         if rule is not None:
             counts["rule short answers"] += 1
             counts["rule short answers right"] += short_is_right(rule, answers)

@@ -1,7 +1,7 @@
 """Composition, the last stage: chosen sentence groups → an `Answer` with numbered citations, in
-date order when its sentences come from different days, and a short answer when the best sentence
-holds a part of the asked type that stands out and its scorer is sure enough of it; or an abstention
-when evidence is weak."""
+date order when its sentences come from different days, and a short answer when the words of the best
+sentence that answer are sure enough (`ScoredSentence.short_chance`); or an abstention when evidence
+is weak."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import datetime as dt
 from newsbot.answer.config import CompositionConfig
 from newsbot.answer.evidence import RankedPassage
 from newsbot.answer.query import Query
-from newsbot.answer.select import Group, ScoredSentence
+from newsbot.answer.select import Group
 from newsbot.answer.types import Answer, AnswerPart, Citation
 
 
@@ -27,8 +27,8 @@ class Composer:
             return Answer(query.question, query.text, (), (), confidence, True, query.frame, hits)
         parts, citations = self._cite(groups)
         best = groups[0][0]
-        return Answer(query.question, query.text, parts, citations, confidence, False, query.frame, hits,
-                      short_answer(best) if best.score >= self.config.short_answer_above else None)
+        short = best.short if best.short and best.short_chance >= self.config.short_answer_above else None
+        return Answer(query.question, query.text, parts, citations, confidence, False, query.frame, hits, short)
 
     @staticmethod
     def _cite(groups: list[Group]) -> tuple[tuple[AnswerPart, ...], tuple[Citation, ...]]:
@@ -55,9 +55,3 @@ class Composer:
             parts.append(AnswerPart(group[0].evidence.text, tuple(numbers)))
         return tuple(parts), tuple(citations)
 
-
-def short_answer(best: ScoredSentence) -> str | None:
-    """The candidate of the asked type in the best sentence, when a question word fixes the type and
-    the sentence holds one such candidate that the question does not name, or one that more other
-    articles name than the rest."""
-    return best.candidates[0] if best.expected.confident and best.lead else None

@@ -17,19 +17,19 @@ from __future__ import annotations
 import json
 import pickle
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
 from newsbot.answer.answer_type import expected_type
-from newsbot.answer.compose import short_answer
 from newsbot.answer.config import TUNED
-from newsbot.answer.select import FEATURES, ScoredSentence, sentence_features
+from newsbot.answer.select import FEATURES, candidate_short, sentence_features
 from newsbot.answer.training import parse_pairs, training_index, training_parser
 
 READS = (2, 3, 4, 6, 8, 10)
 SHORT_RIGHT = 0.85  # the share of shown short answers that must be right: a wrong one in bold misleads
+SHORT_STEP = 0.025  # the grid of short-answer thresholds tried
 MEAN_SENTENCES = 2.5  # at most two or three sentences an answer on average keep a reply short to read
 FLOORS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 WITHIN = (0.3, 0.4, 0.5, 0.6, 0.7, 0.85)
@@ -49,6 +49,7 @@ class Question:
     shorts: np.ndarray
     question: str = ""
     texts: tuple[str, ...] = ()
+    answers: tuple[str, ...] = ()
 
     def upto(self, read: int) -> Question:
         return self.rows(self.ranks <= read)
@@ -57,7 +58,7 @@ class Question:
         """The question with only the sentences `keep` selects (a mask or indices)."""
         texts = tuple(np.array(self.texts, dtype=object)[keep]) if self.texts else ()
         return Question(self.features[keep], self.labels[keep], self.ranks[keep], self.shorts[keep],
-                        self.question, texts)
+                        self.question, texts, self.answers)
 
 
 def collect(data: Path, index: Path, read: int = max(READS)) -> list[Question]:
@@ -82,11 +83,11 @@ def collect(data: Path, index: Path, read: int = max(READS)) -> list[Question]:
                 texts.append(sentence.text)
                 labels.append(contains_answer(sentence.text, item.answers))
                 ranks.append(sentence.hit.rank)
-                short = short_answer(ScoredSentence(sentence, 0.0, features.candidates, expected, features.lead))
+                short = candidate_short(features.candidates, expected, features.lead)
                 shorts.append(-1 if short is None else int(short_is_right(short, item.answers)))
             if rows:
                 collected.append(Question(np.array(rows), np.array(labels), np.array(ranks), np.array(shorts),
-                                          item.question, tuple(texts)))
+                                          item.question, tuple(texts), item.answers))
     return collected
 
 
@@ -94,11 +95,17 @@ def cached(data: Path, index: Path, folder: Path | None) -> list[Question]:
     """`collect(data, index)`, kept in `folder` (when given) as `<data name>.questions.pickle` for the next run."""
     path = folder / f"{data.name}.questions.pickle" if folder else None
     if path and path.exists():
-        return [Question(*fields) for fields in pickle.loads(path.read_bytes())]
+        kept = pickle.loads(path.read_bytes())
+        if kept and len(kept[0]) < len(fields(Question)):  # a cache without gold answers: look them up in the data
+            from newsbot.evaluate import load_eval_data
+
+            answers = {item.question: item.answers for item in load_eval_data(data).questions}
+            kept = [(*k, answers.get(k[4], ())) for k in kept]
+        return [Question(*k) for k in kept]
     questions = collect(data, index)
     if path:
         folder.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(pickle.dumps([(q.features, q.labels, q.ranks, q.shorts, q.question, q.texts)
+        path.write_bytes(pickle.dumps([(q.features, q.labels, q.ranks, q.shorts, q.question, q.texts, q.answers)
                                        for q in questions]))
     return questions
 
@@ -202,24 +209,44 @@ def top1(questions: list[Question], scores: list[np.ndarray]) -> float:
     return float(np.mean([q.labels[int(np.argmax(s))] if len(s) else False for q, s in zip(questions, scores)]))
 
 
-def short_threshold(sets, scores) -> tuple[float, dict]:
-    """The lowest chance at which the best sentences' short answers are right `SHORT_RIGHT` of the
-    time over all sets (1.0, never, when none is), and the share shown and right per set there."""
-    best = [(float(s.max()), int(q.shorts[int(np.argmax(s))])) for qs, ss in zip(sets, scores)
-            for q, s in zip(qs, ss) if len(s)]
+def short_threshold(sets, scores, confidences=None) -> tuple[float, dict]:
+    """The lowest confidence at which the best sentences' short answers are right `SHORT_RIGHT` of
+    the time in every set that shows any (1.0, never, when none is), and `short_figures` there:
+    each kind of question must be served right, not their mixture. A short answer's confidence is
+    its sentence's chance, or its entry in `confidences` when given."""
+    best = _best_shorts(sets, scores, confidences)
     threshold = 1.0  # never shown: no threshold gives right enough short answers
-    for step in np.arange(0.05, 1.0, 0.05):
-        shown = [right for chance, right in best if chance >= step and right >= 0]
-        if shown and np.mean(shown) >= SHORT_RIGHT:
-            threshold = round(float(step), 2)
+    for step in np.round(np.arange(SHORT_STEP, 1.0, SHORT_STEP), 3):
+        per_set = [_shown(b, step) for b in best]
+        if any(per_set) and all(np.mean(s) >= SHORT_RIGHT for s in per_set if s):
+            threshold = float(step)
             break
+    return threshold, _figures(sets, best, threshold)
+
+
+def short_figures(sets, scores, confidences, above: float) -> dict:
+    """Per set, the share of questions shown a short answer at confidence `above`, and the share of those right."""
+    return _figures(sets, _best_shorts(sets, scores, confidences), above)
+
+
+def _best_shorts(sets, scores, confidences) -> list[list[tuple[float, int]]]:
+    """Per set, the (confidence, right) of each question's best-scored sentence's short answer."""
+    confidences = scores if confidences is None else confidences
+    return [[(float(c[int(np.argmax(s))]), int(q.shorts[int(np.argmax(s))]))
+             for q, s, c in zip(qs, ss, cs) if len(s)] for qs, ss, cs in zip(sets, scores, confidences)]
+
+
+def _shown(per_set: list[tuple[float, int]], above: float) -> list[int]:
+    return [right for confidence, right in per_set if confidence >= above and right >= 0]
+
+
+def _figures(sets, best, above: float) -> dict:
     figures = {}
-    for i, (qs, ss) in enumerate(zip(sets, scores)):
-        shown = [int(q.shorts[int(np.argmax(s))]) for q, s in zip(qs, ss)
-                 if len(s) and s.max() >= threshold and q.shorts[int(np.argmax(s))] >= 0]
-        figures[i] = {"shown": round(len(shown) / max(1, len(qs)), 3),
-                      "right": round(float(np.mean(shown)), 3) if shown else None}
-    return threshold, figures
+    for i, (qs, per_set) in enumerate(zip(sets, best)):
+        rights = _shown(per_set, above)
+        figures[i] = {"shown": round(len(rights) / max(1, len(qs)), 3),
+                      "right": round(float(np.mean(rights)), 3) if rights else None}
+    return figures
 
 
 def composition(sets, scores) -> tuple[float, float, dict]:
@@ -291,8 +318,8 @@ def write_composition(tuned: dict, report: dict, source: str) -> None:
     """The composition thresholds of `report` into `tuned`, with the figures that chose them."""
     for name in ("short_answer_above", "sentence_floor", "keep_within"):
         tuned["composition"][name] = report[name]
-    shorts = (f"a short answer from a sentence scored {report['short_answer_above']}+ was right "
-              f"{SHORT_RIGHT}+ of the time ({json.dumps(report['short_answers'])})"
+    shorts = (f"a short answer of confidence {report['short_answer_above']}+ was right "
+              f"{SHORT_RIGHT}+ of the time in each set ({json.dumps(report['short_answers'])})"
               if report["short_answer_above"] < 1 else
               f"no score made short answers right {SHORT_RIGHT} of the time, so none is shown")
     tuned["tuned_on"]["composition"] = (

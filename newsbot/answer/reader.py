@@ -1,8 +1,10 @@
 """The reader: a small cross-encoder trained here (`python -m newsbot.answer.train_reader`) that
 reads a question and a sentence together and scores how well the sentence fits it, which the
-linear scorer's features only approximate; the best sentences are rescored with it.
+linear scorer's features only approximate; the best sentences are rescored with it. In the same pass
+it points at the words of each sentence that answer (a span, with its chance): the short answer.
 
-It is the first `layers` of the default embedding model, mean-pooled, with a linear head. Its
+It is the first `layers` of the default embedding model, mean-pooled, with a linear head, and a
+linear head over each token for where the answer starts and ends. Its
 weights ship in `reader/` as float16 without the word embeddings, which stay the default model's
 (frozen in training): 11 MB against the model's 90. It reads with an ONNX export made once into
 the cache: in bf16 with OpenVINO on a CPU with AMX, else in int8 with ONNX Runtime, else with torch
@@ -30,7 +32,30 @@ WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 MAX_TOKENS = 96  # question and sentence together; longer pairs lose the sentence's end
 READ_THREADS = 2  # ONNX Runtime, three sentences of 63 tokens: 8.7 ms on one thread, 6.8 on two (2-core Xeon)
 PAD_MULTIPLE = 16  # OpenVINO keeps state for every input shape it sees: lengths in steps bound them
+MAX_SPAN = 12  # tokens in a short answer: a name, a number, a date, a place
+SPAN_EDGES = " ,.;:!?\"'“”‘’()[]"  # punctuation at a span's edges is not part of the answer
 RUNTIMES = (OPENVINO, ONNX_INT8)  # tried in this order; OpenVINO only where the CPU has AMX
+
+
+@dataclass(frozen=True)
+class Span:
+    """The whole words of a sentence the reader points at as its answer (`text` is
+    `sentence[start:end]`), and the reader's chance that the answer is these words if the sentence
+    holds it."""
+
+    text: str
+    start: int
+    end: int
+    chance: float
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The reader's output for one question's sentences: a score each (higher for one likelier to
+    answer; scores compare within a question) and the span each points at (None when no words do)."""
+
+    scores: np.ndarray
+    spans: tuple[Span | None, ...]
 
 
 @dataclass(frozen=True)
@@ -62,12 +87,14 @@ def build(layers: int):
             self.encoder = AutoModel.from_pretrained(str(_base_location()), num_hidden_layers=layers,
                                                      local_files_only=True)
             self.head = torch.nn.Linear(self.encoder.config.hidden_size, 1)
+            self.span = torch.nn.Linear(self.encoder.config.hidden_size, 2)
 
         def forward(self, input_ids, attention_mask, token_type_ids=None):
+            """A score a pair, and start and end logits a token (batch × tokens × 2)."""
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
                                   token_type_ids=token_type_ids).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            return self.head((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).squeeze(-1)
+            return self.head((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).squeeze(-1), self.span(hidden)
 
     return CrossEncoder()
 
@@ -84,11 +111,55 @@ class PairEncoder:
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS, strategy="longest_first")
         self.tokenizer.enable_padding(pad_to_multiple_of=pad_multiple)
 
-    def run(self, question: str, sentences: list[str]) -> dict[str, np.ndarray]:
+    def run(self, question: str, sentences: list[str]) -> tuple[dict[str, np.ndarray], list]:
+        """The network's inputs, and each pair's `tokenizers.Encoding` (its tokens' places in the sentence)."""
         encodings = self.tokenizer.encode_batch([(question, sentence) for sentence in sentences])
         return {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
                 "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}, encodings
+
+
+def sentence_tokens(encoding) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sentence's tokens in a pair's encoding, and which of them begin and which end a word."""
+    tokens = np.array([i for i, s in enumerate(encoding.sequence_ids) if s == 1], dtype=np.int64)
+    words = [encoding.word_ids[i] for i in tokens]
+    starts = np.array([i == 0 or words[i - 1] != w for i, w in enumerate(words)], dtype=bool)
+    ends = np.array([i == len(words) - 1 or words[i + 1] != w for i, w in enumerate(words)], dtype=bool)
+    return tokens, starts, ends
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    x = x - x.max()
+    return x - np.log(np.exp(x).sum())
+
+
+def best_span(encoding, logits: np.ndarray, sentence: str) -> Span | None:
+    """The likeliest span of whole words, at most `MAX_SPAN` tokens, with a word that is not the
+    question's, from a pair's start and end logits (tokens × 2); its chance is the product of the
+    two softmaxes over the sentence's tokens."""
+    tokens, starts, ends = sentence_tokens(encoding)
+    if not len(tokens):
+        return None
+    start, end = _log_softmax(logits[tokens, 0]), _log_softmax(logits[tokens, 1])
+    n = len(tokens)
+    pair = start[:, None] + end[None, :]
+    offset = np.arange(n)[None, :] - np.arange(n)[:, None]
+    asked = {encoding.tokens[i] for i, s in enumerate(encoding.sequence_ids) if s == 0}
+    novel = np.cumsum([0] + [encoding.tokens[i] not in asked and encoding.tokens[i].strip("#").isalnum()
+                             for i in tokens])
+    allowed = ((offset >= 0) & (offset < MAX_SPAN) & starts[:, None] & ends[None, :]
+               & (novel[None, 1:] > novel[:-1, None]))  # a span says something the question does not
+    if not allowed.any():
+        return None
+    pair = np.where(allowed, pair, -np.inf)
+    i, j = np.unravel_index(int(np.argmax(pair)), pair.shape)
+    first, last = encoding.offsets[tokens[i]][0], encoding.offsets[tokens[j]][1]
+    text = sentence[first:last]
+    trimmed = text.strip(SPAN_EDGES)
+    first += len(text) - len(text.lstrip(SPAN_EDGES))
+    if not trimmed:
+        return None
+    return Span(trimmed, first, first + len(trimmed), float(np.exp(pair[i, j])))
 
 
 def save(model, settings: ReaderSettings, folder: Path = READER) -> None:
@@ -123,7 +194,7 @@ def _export_folder(reader: Reader, cache: Path) -> Path:
 
 
 def _plain_export(reader: Reader, cache: Path) -> Path:
-    """The reader as an fp32 ONNX graph (token inputs → one score a pair), exported once."""
+    """The reader as an fp32 ONNX graph (token inputs → a score a pair, span logits a token), exported once."""
     target = _export_folder(reader, cache) / "reader.onnx"
     if target.exists():
         return target
@@ -134,11 +205,12 @@ def _plain_export(reader: Reader, cache: Path) -> Path:
         import torch
 
         sample = torch.ones(2, 8, dtype=torch.long)
-        axes = {name: {0: "batch", 1: "tokens"} for name in _INPUTS} | {"score": {0: "batch"}}
+        axes = {name: {0: "batch", 1: "tokens"} for name in _INPUTS} | {
+            "score": {0: "batch"}, "span": {0: "batch", 1: "tokens"}}
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             torch.onnx.export(reader.model, (sample, sample, sample * 0), str(path), input_names=list(_INPUTS),
-                              output_names=["score"], dynamic_axes=axes, opset_version=17, dynamo=False)
+                              output_names=["score", "span"], dynamic_axes=axes, opset_version=17, dynamo=False)
 
     return replaced(target, export)
 
@@ -154,11 +226,11 @@ def _int8_export(reader: Reader, cache: Path) -> Path:
 
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+Outputs = tuple[np.ndarray, np.ndarray]  # scores (pairs) and span logits (pairs × tokens × 2)
 
 
 class Reader:
-    """(question, sentences) → one score a sentence, higher for one likelier to answer; scores
-    compare within a question. With a `cache` it reads with the fastest export this machine runs
+    """(question, sentences) → a `Reading`: a score and a span a sentence. With a `cache` it reads with the fastest export this machine runs
     (`runtime`; the torch network is only built to make the export once); without, with torch."""
 
     def __init__(self, folder: Path = READER, cache: Path | None = None, runtimes: tuple[str, ...] = RUNTIMES) -> None:
@@ -184,7 +256,7 @@ class Reader:
             raise ValueError(f"{self.folder / WEIGHTS} does not fit a {self.settings.layers}-layer reader")
         return model
 
-    def _exported(self, cache: Path, runtimes: tuple[str, ...]) -> tuple[str, Callable[[dict[str, np.ndarray]], np.ndarray]]:
+    def _exported(self, cache: Path, runtimes: tuple[str, ...]) -> tuple[str, Callable[[dict[str, np.ndarray]], Outputs]]:
         """The first of `runtimes` this machine runs, and its inference: OpenVINO in bf16 where the
         CPU has AMX (its scores within 0.1 of torch's, int8's within 0.4), ONNX Runtime in int8;
         else torch."""
@@ -201,7 +273,8 @@ class Reader:
 
             def infer(feeds: dict[str, np.ndarray]) -> np.ndarray:
                 with lock:
-                    return compiled(feeds)[0].copy()
+                    outputs = compiled(feeds)
+                    return outputs[0].copy(), outputs[1].copy()
 
             return OPENVINO, infer
         if usable:
@@ -214,16 +287,20 @@ class Reader:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             session = onnxruntime.InferenceSession(str(_int8_export(self, cache)), options,
                                                    providers=["CPUExecutionProvider"])
-            return ONNX_INT8, lambda feeds: session.run(None, feeds)[0]
+            return ONNX_INT8, lambda feeds: tuple(session.run(None, feeds))
         return TORCH, self._torch
 
-    def _torch(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+    def _torch(self, feeds: dict[str, np.ndarray]) -> Outputs:
         import torch
 
         with torch.inference_mode():
-            return self.model(**{k: torch.from_numpy(v) for k, v in feeds.items()}).numpy()
+            scores, spans = self.model(**{k: torch.from_numpy(v) for k, v in feeds.items()})
+            return scores.numpy(), spans.numpy()
 
-    def run(self, question: str, sentences: list[str]) -> np.ndarray:
+    def run(self, question: str, sentences: list[str]) -> Reading:
         if not sentences:
-            return np.zeros(0, dtype=np.float32)
-        return np.asarray(self._infer(self.pairs.run(question, sentences)), dtype=np.float32)
+            return Reading(np.zeros(0, dtype=np.float32), ())
+        feeds, encodings = self.pairs.run(question, sentences)
+        scores, logits = self._infer(feeds)
+        return Reading(np.asarray(scores, dtype=np.float32),
+                       tuple(best_span(e, l, s) for e, l, s in zip(encodings, logits, sentences)))

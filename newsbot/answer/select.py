@@ -23,13 +23,24 @@ class ScoredSentence:
     """A sentence's evidence, its score as a candidate for the answer (the learned chance that it
     holds it), and the parts of it of the type the question asks for that the question does not
     already name, those that more other articles name first; `lead` when the first is named by more
-    articles than the next (or stands alone)."""
+    articles than the next (or stands alone). `short` is the words of it that answer, if any, and
+    `short_chance` the chance that they do: the reader's span (the sentence's chance × the span's),
+    else the rule candidate (`candidate_short`, at the sentence's chance)."""
 
     evidence: SentenceEvidence
     score: float
     candidates: tuple[str, ...] = ()
     expected: Expected = Expected(None)
     lead: bool = False
+    short: str | None = None
+    short_chance: float = 0.0
+
+
+def candidate_short(candidates: tuple[str, ...], expected: Expected, lead: bool) -> str | None:
+    """The rule short answer: the first candidate of the asked type, when a question word fixes the
+    type and the sentence holds one such candidate that the question does not name, or one that
+    more other articles name than the rest."""
+    return candidates[0] if expected.confident and lead else None
 
 
 Group = list[ScoredSentence]
@@ -61,14 +72,20 @@ class SentenceSelector:
         if not rows:
             return []
         logits = np.array([features.values for _, features in rows]) @ self._weights + self.config.bias
-        if self.reading:
-            top = np.argsort(-logits, kind="stable")[: self.reading.top]
-            read = self.reader.run(query.question, [rows[i][0].text for i in top])
-            rows = [rows[i] for i in top]
-            logits = self.reading.linear * logits[top] + self.reading.reader * read + self.reading.bias
-        chances = 1 / (1 + np.exp(-logits))
-        scored = [ScoredSentence(sentence, float(chance), features.candidates, expected, features.lead)
-                  for (sentence, features), chance in zip(rows, chances)]
+        if not self.reading:
+            chances = 1 / (1 + np.exp(-logits))
+            scored = [ScoredSentence(sentence, float(chance), features.candidates, expected, features.lead,
+                                     candidate_short(features.candidates, expected, features.lead), float(chance))
+                      for (sentence, features), chance in zip(rows, chances)]
+            return sorted(scored, key=lambda c: -c.score)
+        top = np.argsort(-logits, kind="stable")[: self.reading.top]
+        reading = self.reader.run(query.question, [rows[i][0].text for i in top])
+        rows = [rows[i] for i in top]
+        chances = 1 / (1 + np.exp(-(self.reading.linear * logits[top] + self.reading.reader * reading.scores
+                                    + self.reading.bias)))
+        scored = [ScoredSentence(sentence, float(chance), features.candidates, expected, features.lead,
+                                 span.text if span else None, float(chance) * span.chance if span else 0.0)
+                  for (sentence, features), chance, span in zip(rows, chances, reading.spans)]
         return sorted(scored, key=lambda c: -c.score)
 
     def _group(self, candidates: list[ScoredSentence]) -> list[Group]:

@@ -1,6 +1,7 @@
 """Trains the reader (`reader.py`) and fits its stage of the sentence scorer: the cross-encoder learns,
 on one fold of the training questions, to make the sentences holding a gold answer the likeliest of
-each question's sentences (softmax over the sentences of the passages read); on the other fold, a
+each question's sentences (softmax over the sentences of the passages read), and to point at the
+gold answer's words in each of those sentences (softmaxes over their tokens); on the other fold, a
 logistic regression combines its score with the linear scorer's logit over the linear scorer's `top`
 sentences, and the composition thresholds are refitted in that scale. Every figure it reports is of
 questions neither was fitted on.
@@ -13,6 +14,7 @@ shipped reader and refits only its stage and the thresholds (two minutes).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import tempfile
@@ -29,8 +31,28 @@ from newsbot.answer.training import parse_pairs, training_parser
 LAYERS = 3  # of the embedding model's 6: half the reading time of all six
 EPOCHS = 2
 LEARNING_RATE = 1e-4
-TOPS = (2, 3, 4)  # sentences read per question: each costs 2 to 3 ms of an answer's time
+TOPS = (3, 4)  # sentences read per question, each 1 to 3 ms of an answer's time; fewer than an answer's three cap it
+WORTH_READING = 0.005  # a sentence more is read only for at least this much more first-sentence precision
+SHORT_CURVE = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # short-answer thresholds whose figures the report lists
 SEED = 0
+SPAN_WEIGHT = 1.0  # the span loss against the sentence-ranking loss
+
+
+def answer_tokens(encoding, sentence: str, answers: tuple[str, ...]) -> tuple[int, int] | None:
+    """The pair's first and last token of the first gold answer written in `sentence` (case aside),
+    None when none is written there whole, within the tokens read."""
+    lowered = sentence.lower()
+    for answer in answers:
+        found = lowered.find(answer.strip().lower()) if answer.strip() else -1
+        if found < 0:
+            continue
+        end = found + len(answer.strip())
+        inside = [i for i, s in enumerate(encoding.sequence_ids) if s == 1]
+        first = [i for i in inside if encoding.offsets[i][1] > found]
+        last = [i for i in inside if encoding.offsets[i][0] < end]
+        if first and last and first[0] <= last[-1] and encoding.offsets[last[-1]][1] >= end:
+            return first[0], last[-1]
+    return None
 
 
 def train(questions: list[fit.Question], log=print):
@@ -53,10 +75,19 @@ def train(questions: list[fit.Question], log=print):
     started, running = time.monotonic(), None
     for step in range(steps):
         q = taught[step % len(taught)]
-        batch = {name: torch.from_numpy(ids) for name, ids in pairs.run(q.question, list(q.texts)).items()}
-        scores = model(**batch)
+        feeds, encodings = pairs.run(q.question, list(q.texts))
+        scores, logits = model(**{name: torch.from_numpy(ids) for name, ids in feeds.items()})
         right = torch.tensor(q.labels, dtype=torch.bool)
         loss = torch.logsumexp(scores, 0) - torch.logsumexp(scores.masked_fill(~right, -1e4), 0)
+        spans = [(i, answer_tokens(encodings[i], q.texts[i], q.answers)) for i in np.flatnonzero(q.labels)]
+        spans = [(i, span) for i, span in spans if span]
+        if spans:
+            outside = torch.tensor([[s != 1 for s in encodings[i].sequence_ids] for i, _ in spans])
+            chosen = logits[[i for i, _ in spans]].masked_fill(outside.unsqueeze(-1), -1e4)
+            targets = torch.tensor([span for _, span in spans])
+            loss = loss + SPAN_WEIGHT * 0.5 * (
+                torch.nn.functional.cross_entropy(chosen[:, :, 0], targets[:, 0])
+                + torch.nn.functional.cross_entropy(chosen[:, :, 1], targets[:, 1]))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trained, 1.0)
         optimiser.step()
@@ -69,7 +100,10 @@ def train(questions: list[fit.Question], log=print):
 
 
 def stage(sets: list[list[fit.Question]], linear, reader: Reader, top: int):
-    """Each set's questions cut to the linear scorer's `top` sentences, with the two signals of each."""
+    """Each set's questions cut to the linear scorer's `top` sentences, with the two signals of each
+    and the chance of the reader's span; the questions' `shorts` say whether each span is right."""
+    from newsbot.evaluate import short_is_right
+
     out = []
     for qs in sets:
         rows = []
@@ -77,7 +111,11 @@ def stage(sets: list[list[fit.Question]], linear, reader: Reader, top: int):
             logit = linear(q.features)
             keep = np.argsort(-logit, kind="stable")[:top]
             cut = q.rows(keep)
-            rows.append((cut, np.column_stack([logit[keep], reader.run(q.question, list(cut.texts))])))
+            reading = reader.run(q.question, list(cut.texts))
+            shorts = np.array([-1 if span is None else int(short_is_right(span.text, q.answers))
+                               for span in reading.spans], dtype=int)
+            spans = np.array([0.0 if span is None else span.chance for span in reading.spans])
+            rows.append((dataclasses.replace(cut, shorts=shorts), np.column_stack([logit[keep], reading.scores, spans])))
         out.append(rows)
     return out
 
@@ -87,7 +125,7 @@ def combine(sets) -> tuple[float, float, float]:
     weighing the same."""
     from sklearn.linear_model import LogisticRegression
 
-    x = np.concatenate([s for rows in sets for _, s in rows])
+    x = np.concatenate([s[:, :2] for rows in sets for _, s in rows])
     y = np.concatenate([q.labels for rows in sets for q, _ in rows])
     sizes = [sum(len(q.labels) for q, _ in rows) for rows in sets]
     weight = np.concatenate([np.full(n, len(y) / (len(sets) * n)) for n in sizes if n])
@@ -96,16 +134,18 @@ def combine(sets) -> tuple[float, float, float]:
 
 
 def held_out(sets):
-    """Each set's questions with their combined chances from the combination fitted on the other half."""
+    """Each set's questions with their combined chances from the combination fitted on the other
+    half, and the chances of their short answers (combined chance × the span's)."""
     halves = [fit.folds(rows) for rows in sets]
-    questions, chances = [[] for _ in sets], [[] for _ in sets]
+    questions, chances, shorts = [[] for _ in sets], [[] for _ in sets], [[] for _ in sets]
     for a, b in ((0, 1), (1, 0)):
         linear, read, bias = combine([h[a] for h in halves])
         for i, h in enumerate(halves):
             for q, s in h[b]:
                 questions[i].append(q)
                 chances[i].append(1 / (1 + np.exp(-(linear * s[:, 0] + read * s[:, 1] + bias))))
-    return questions, chances
+                shorts[i].append(chances[i][-1] * s[:, 2])
+    return questions, chances, shorts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,10 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     tested = [p[1] for p in parts]
     staged = {top: stage(tested, linear, reader, top) for top in TOPS}
     scored = {top: held_out(staged[top]) for top in TOPS}
-    by_top = {top: [round(fit.top1(qs, cs), 4) for qs, cs in zip(*scored[top])] for top in TOPS}
-    top = max(TOPS, key=lambda t: (np.mean(by_top[t]), -t))
-    questions, chances = scored[top]
-    short_above, short_figures = fit.short_threshold(questions, chances)
+    by_top = {top: [round(fit.top1(qs, cs), 4) for qs, cs, _ in zip(*scored[top])] for top in TOPS}
+    top = min(t for t in TOPS if np.mean(by_top[t]) >= max(np.mean(v) for v in by_top.values()) - WORTH_READING)
+    questions, chances, shorts = scored[top]
+    short_above, short_figures = fit.short_threshold(questions, chances, shorts)
     floor, within, answer_figures = fit.composition(questions, chances)
     linear_only = [round(fit.top1(qs, [linear(q.features) for q in qs]), 4) for qs in tested]
     coefficients = combine(staged[top])
@@ -158,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         "stage": dict(zip(("linear", "reader", "bias"), (round(c, 4) for c in coefficients))),
         "short_answer_above": short_above,
         "short_answers": {names[i]: f for i, f in short_figures.items()},
+        "short_answers_at": {above: {names[i]: f for i, f in fit.short_figures(questions, chances, shorts, above).items()}
+                             for above in SHORT_CURVE},
         "sentence_floor": floor, "keep_within": within, "answers": answer_figures,
     }
     print(json.dumps(report, indent=2))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from newsbot.answer.fit import Question, fit, fit_listwise, held_out, precision, short_threshold
+from newsbot.answer.fit import SHORT_STEP, Question, fit, fit_listwise, held_out, precision, short_threshold
 from newsbot.answer.select import FEATURES
 
 from shared import dated_index, write_jsonl
@@ -80,13 +80,23 @@ def test_the_short_answer_threshold_is_the_lowest_chance_with_right_enough_short
     sets = [[right] * 9 + [wrong]]
     chances = [[np.array([0.9])] * 9 + [np.array([0.5])]]
     threshold, figures = short_threshold(sets, chances)
-    assert threshold == 0.05 and figures[0] == {"shown": 1.0, "right": 0.9}
+    assert threshold == SHORT_STEP and figures[0] == {"shown": 1.0, "right": 0.9}
     sets = [[right] * 5 + [wrong] * 5]
     chances = [[np.array([0.9])] * 5 + [np.array([0.5])] * 5]
     threshold, figures = short_threshold(sets, chances)
-    assert threshold == 0.55 and figures[0] == {"shown": 0.5, "right": 1.0}
+    assert threshold == 0.525 and figures[0] == {"shown": 0.5, "right": 1.0}
+    # With the short answers' own confidences, those decide, not the sentences' chances.
+    confidences = [[np.array([0.3])] * 5 + [np.array([0.6])] * 5]
+    threshold, figures = short_threshold(sets, chances, confidences)
+    assert threshold == 1.0 and figures[0] == {"shown": 0.0, "right": None}
     threshold, figures = short_threshold([[wrong] * 3], [[np.array([0.9])] * 3])
     assert threshold == 1.0 and figures[0] == {"shown": 0.0, "right": None}, "never right enough: never shown"
+    # Each set must be right enough on its own: a set whose short answers are wrong below 0.7 keeps
+    # them hidden there, though pooled with a larger right set they would clear 0.85 from the lowest step.
+    sets = [[right] * 20, [right] * 2 + [wrong] * 2]
+    chances = [[np.array([0.9])] * 20, [np.array([0.8])] * 2 + [np.array([0.6])] * 2]
+    threshold, figures = short_threshold(sets, chances)
+    assert threshold == 0.625 and figures == {0: {"shown": 1.0, "right": 1.0}, 1: {"shown": 0.5, "right": 1.0}}
 
 
 def test_calibration_sets_the_threshold_under_the_wanted_share_of_answerable_questions(tmp_path, capsys) -> None:

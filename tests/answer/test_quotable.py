@@ -83,15 +83,14 @@ def test_the_answer_type_weight_moves_the_sentence_that_names_who(settings) -> N
 
 
 def test_a_who_question_gets_the_name_as_a_short_answer_shown_first(settings) -> None:
-    """With a threshold every answer reaches (the shipped one shows none: see tuned.json)."""
+    """The reader points at the name, sure enough to show it at half confidence (the shipped
+    threshold is fitted in tuned.json); a vague question's words are nowhere near that sure."""
     base = load_config()
-    config = dataclasses.replace(base, composition=dataclasses.replace(base.composition, short_answer_above=0.0))
+    config = dataclasses.replace(base, composition=dataclasses.replace(base.composition, short_answer_above=0.5))
     with Newsbot.open(settings) as app:
         engine = AnswerEngine(app.searcher, config)
         answer = engine.answer("Who is the cycling bridge in Marlow named after?", today=dt.date(2024, 5, 4))
         vague = engine.answer("What happened at the naming ceremony in Marlow?", today=dt.date(2024, 5, 4))
-        shipped = app.engine.answer("Who is the cycling bridge in Marlow named after?", today=dt.date(2024, 5, 4))
-    assert shipped.short is None
     assert answer.short == "Ada Thorne"
     assert plain(answer).startswith("Ada Thorne — The cycling bridge in Marlow was named after Ada Thorne")
     assert answer_record(answer)["short"] == "Ada Thorne"

@@ -1,6 +1,7 @@
 """The reader shipped with newsbot (a cross-encoder trained by `newsbot.answer.train_reader`): its
-weights are the small part of it, its exports read as torch does, and the selector's stage
-combines its score with the linear scorer's over the best `top` sentences only."""
+weights are the small part of it, its exports read as torch does, it points at the words that
+answer, and the selector's stage combines its score with the linear scorer's over the best `top`
+sentences only."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import numpy as np
 import pytest
 
 from newsbot.answer.config import ReaderConfig, load_config
-from newsbot.answer.reader import (ONNX_INT8, OPENVINO, READER, SETTINGS, TORCH, WEIGHTS, WORD_EMBEDDINGS, Reader,
-                                   ReaderSettings, build, save)
+from newsbot.answer.reader import (ONNX_INT8, OPENVINO, READER, SETTINGS, TORCH, WEIGHTS, WORD_EMBEDDINGS,
+                                   PairEncoder, Reader, Reading, ReaderSettings, Span, best_span, build, save)
 from newsbot.answer.select import SentenceSelector
 from newsbot.app import Newsbot
 from newsbot.index.backends import cpu_has_amx
@@ -45,9 +46,42 @@ def test_the_shipped_weights_leave_out_the_word_embeddings_and_stay_under_30_mb(
 
 
 def test_a_sentence_off_the_subject_scores_below_those_about_it(reader):
-    scores = reader.run(QUESTION, SENTENCES)
+    scores = reader.run(QUESTION, SENTENCES).scores
     assert scores.shape == (3,) and np.isfinite(scores).all()
     assert scores[2] < min(scores[0], scores[1])
+
+
+def test_the_reader_points_at_the_amount_asked_for(reader):
+    span = reader.run(QUESTION, SENTENCES).spans[1]
+    assert span.text in ("410 million euros", "410 million") and SENTENCES[1][span.start:span.end] == span.text
+    assert 0 < span.chance <= 1
+
+
+def test_a_span_is_whole_words_without_the_punctuation_around_them():
+    sentence = "Its chief, Mara Lindqvist, said on Tuesday."
+    feeds, (encoding,) = PairEncoder().run("Who runs it?", [sentence])
+    tokens = [i for i, s in enumerate(encoding.sequence_ids) if s == 1]
+    logits = np.full((len(encoding.ids), 2), -10.0)
+    mara = next(i for i in tokens if sentence[slice(*encoding.offsets[i])] == "Mara")
+    comma = next(i for i in tokens if encoding.offsets[i][0] > encoding.offsets[mara][0]
+                 and sentence[slice(*encoding.offsets[i])] == ",")
+    logits[mara, 0] = 10.0
+    logits[comma, 1] = 10.0  # the end falls on the comma after the name
+    span = best_span(encoding, logits, sentence)
+    assert span == Span("Mara Lindqvist", 11, 25, pytest.approx(1.0, abs=1e-3))
+    logits[tokens[0], 1] = 20.0  # an end before every start is never a span
+    assert best_span(encoding, logits, sentence).text == "Mara Lindqvist"
+
+
+def test_a_span_never_only_repeats_the_question():
+    question, sentence = "Who is the new chief?", "The new chief."
+    feeds, (encoding,) = PairEncoder().run(question, [sentence])
+    chief = next(i for i, s in enumerate(encoding.sequence_ids) if s == 1 and encoding.tokens[i] == "chief")
+    logits = np.zeros((len(encoding.ids), 2))
+    logits[chief] = 10.0
+    assert best_span(encoding, logits, sentence) is None
+    feeds, (encoding,) = PairEncoder().run("Who is it?", [sentence])
+    assert best_span(encoding, np.zeros((len(encoding.ids), 2)), sentence) is not None
 
 
 RUNTIMES = [ONNX_INT8, pytest.param(OPENVINO, marks=pytest.mark.skipif(
@@ -59,12 +93,13 @@ def test_each_export_orders_sentences_as_torch_does_and_is_made_once(reader, tmp
     fast = Reader(READER, tmp_path, runtimes=(runtime,))
     assert fast.runtime == runtime
     exact, quick = reader.run(QUESTION, SENTENCES), fast.run(QUESTION, SENTENCES)
-    assert list(np.argsort(exact)) == list(np.argsort(quick))
-    assert np.abs(exact - quick).max() < (0.2 if runtime == OPENVINO else 1.0)
+    assert list(np.argsort(exact.scores)) == list(np.argsort(quick.scores))
+    assert np.abs(exact.scores - quick.scores).max() < (0.2 if runtime == OPENVINO else 1.0)
+    assert [s.text for s in exact.spans] == [s.text for s in quick.spans]
     made = sorted(p.name for p in tmp_path.rglob("*.onnx"))
     assert made == (["reader.onnx"] if runtime == OPENVINO else ["reader-int8.onnx", "reader.onnx"])
     again = Reader(READER, tmp_path, runtimes=(runtime,))
-    assert again.run(QUESTION, SENTENCES) == pytest.approx(quick, abs=1e-4)
+    assert again.run(QUESTION, SENTENCES).scores == pytest.approx(quick.scores, abs=1e-4)
     assert sorted(p.name for p in tmp_path.rglob("*.onnx")) == made
 
 
@@ -78,11 +113,12 @@ def test_a_cache_that_cannot_be_written_reads_with_torch(reader, tmp_path):
     blocked.write_text("a file where the cache folder would be", encoding="utf-8")
     fallback = Reader(READER, blocked)
     assert fallback.runtime == TORCH
-    assert fallback.run(QUESTION, SENTENCES) == pytest.approx(reader.run(QUESTION, SENTENCES))
+    assert fallback.run(QUESTION, SENTENCES).scores == pytest.approx(reader.run(QUESTION, SENTENCES).scores)
 
 
 def test_no_sentences_get_no_scores(reader):
-    assert reader.run("Who won?", []).shape == (0,)
+    empty = reader.run("Who won?", [])
+    assert empty.scores.shape == (0,) and empty.spans == ()
 
 
 def test_weights_of_another_shape_are_refused(tmp_path):
@@ -100,14 +136,16 @@ ARTICLES = [
 
 
 class _ByLength:
-    """A stand-in reader that prefers shorter sentences, and records what it was asked to read."""
+    """A stand-in reader that prefers shorter sentences, points at each one's first word, and
+    records what it was asked to read."""
 
     def __init__(self) -> None:
         self.read: list[list[str]] = []
 
-    def run(self, question: str, sentences: list[str]) -> np.ndarray:
+    def run(self, question: str, sentences: list[str]) -> Reading:
         self.read.append(list(sentences))
-        return -np.array([len(s) for s in sentences], dtype=float) / 100
+        spans = tuple(Span(s.split()[0], 0, len(s.split()[0]), 0.5) for s in sentences)
+        return Reading(-np.array([len(s) for s in sentences], dtype=float) / 100, spans)
 
 
 def test_the_stage_reads_only_the_linear_scorers_best_and_combines_the_two_scores(tmp_path_factory, embedder):
@@ -124,6 +162,8 @@ def test_the_stage_reads_only_the_linear_scorers_best_and_combines_the_two_score
     assert stand_in.read == [[s.evidence.text for s in linear[:2]]]
     assert [s.evidence.text for s in staged] == sorted(stand_in.read[0], key=len)
     assert staged[0].score == pytest.approx(1 / (1 + np.exp(len(staged[0].evidence.text) / 100)))
+    assert staged[0].short == staged[0].evidence.text.split()[0]
+    assert staged[0].short_chance == pytest.approx(staged[0].score * 0.5)
 
 
 def test_the_engine_reads_with_the_shipped_reader(tmp_path_factory, embedder):
@@ -134,6 +174,16 @@ def test_the_engine_reads_with_the_shipped_reader(tmp_path_factory, embedder):
         answer = app.ask(QUESTION, today=dt.date(2025, 5, 8))
     assert not answer.abstained
     assert "cider maker" in answer.parts[0].text
+
+
+def test_adding_articles_leaves_the_answer_engine_unbuilt(tmp_path):
+    """Ingest never needs the reader, so it neither loads it nor waits for its export."""
+    settings = dated_index(tmp_path / "index", ARTICLES)
+    with Newsbot.open(settings, writable=True) as app:
+        app.add([])
+        assert "engine" not in vars(app)
+        assert app.ask(QUESTION, today=dt.date(2025, 5, 8)).parts
+        assert "engine" in vars(app)
 
 
 def test_training_a_reader_reports_held_out_figures_for_each_number_of_sentences_read(tmp_path, capsys, monkeypatch):
