@@ -92,16 +92,13 @@ def collect(data: Path, index: Path, read: int = max(READS)) -> list[Question]:
 
 
 def cached(data: Path, index: Path, folder: Path | None) -> list[Question]:
-    """`collect(data, index)`, kept in `folder` (when given) as `<data name>.questions.pickle` for the next run."""
+    """`collect(data, index)`, kept in `folder` (when given) as `<data name>.questions.pickle` for the
+    next run; one kept with other fields than `Question`'s is collected again."""
     path = folder / f"{data.name}.questions.pickle" if folder else None
     if path and path.exists():
         kept = pickle.loads(path.read_bytes())
-        if kept and len(kept[0]) < len(fields(Question)):  # a cache without gold answers: look them up in the data
-            from newsbot.evaluate import load_eval_data
-
-            answers = {item.question: item.answers for item in load_eval_data(data).questions}
-            kept = [(*k, answers.get(k[4], ())) for k in kept]
-        return [Question(*k) for k in kept]
+        if all(len(k) == len(fields(Question)) for k in kept):
+            return [Question(*k) for k in kept]
     questions = collect(data, index)
     if path:
         folder.mkdir(parents=True, exist_ok=True)
