@@ -4,8 +4,8 @@ engine once; the CLI, the Telegram bot, `newsbot eval` and the tests all go thro
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterable, Sequence
-from functools import cached_property
 
 from newsbot.answer.config import load_config
 from newsbot.answer.engine import AnswerEngine
@@ -29,11 +29,17 @@ class Newsbot:
         self.embedder = embedder
         self.config = load_config()
         self.searcher = Searcher(store, embedder, self.config.retrieval.fusion)
+        self._engine: AnswerEngine | None = None
+        self._engine_lock = threading.Lock()
 
-    @cached_property
+    @property
     def engine(self) -> AnswerEngine:
-        """The answer engine, built at the first question: ingest never loads the reader."""
-        return AnswerEngine(self.searcher, self.config)
+        """The answer engine, built at the first question (once, whichever thread asks first):
+        ingest never loads the reader."""
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = AnswerEngine(self.searcher, self.config)
+            return self._engine
 
     @classmethod
     def open(cls, settings: Settings, *, writable: bool = False, create: bool = False) -> Newsbot:
