@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -39,3 +40,9 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
 
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     return path
+
+
+def takes_ctrl_c() -> None:
+    """For a child process (`preexec_fn`): Ctrl-C (SIGINT) stops it as it stops a command in a terminal,
+    even when the tests run as a background job, whose children inherit SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

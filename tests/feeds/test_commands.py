@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from feedserver import Route, page, rss
+from shared import takes_ctrl_c
 from test_poll import BRIDGE, FERRY, MARKET
 
 from newsbot.app import Newsbot
@@ -83,7 +84,7 @@ def test_the_same_feed_twice_and_a_bad_network_setting_are_refused(capsys, built
 
 def newsbot(*argv: str, env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "newsbot.cli.main", *argv], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=takes_ctrl_c)
 
 
 def wait_for(condition, timeout: float = 60.0) -> None:

@@ -16,6 +16,7 @@ import time
 from botapi_stub import BotApiStub
 from feedserver import FeedServer, Route, page, rss
 from harness import ADMIN, USER, buttons, replies, run, running
+from shared import takes_ctrl_c
 
 from newsbot.feeds.book import utc_now
 from newsbot.follow.alerts import PER_HOUR
@@ -156,7 +157,8 @@ def test_articles_a_watch_process_polled_are_alerted_by_the_bot_which_answers_fr
     added = subprocess.run([*cli, "feeds", "add", f"{web.url}/feed.xml", "--every", "10m", *index],
                            env=env, capture_output=True, text=True, timeout=120)
     assert added.returncode == 0, added.stderr
-    watch = subprocess.Popen([*cli, "watch", *index], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    watch = subprocess.Popen([*cli, "watch", *index], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             preexec_fn=takes_ctrl_c)
     lines: list[str] = []
     reading = threading.Thread(target=lambda: lines.extend(iter(watch.stdout.readline, "")), daemon=True)
     reading.start()
