@@ -73,6 +73,16 @@ def test_a_span_is_whole_words_without_the_punctuation_around_them():
     assert best_span(encoding, logits, sentence).text == "Mara Lindqvist"
 
 
+def test_training_points_at_the_gold_answers_tokens_in_the_sentence():
+    from newsbot.answer.train_reader import answer_tokens
+
+    sentence = SENTENCES[1]
+    feeds, (encoding,) = PairEncoder().run(QUESTION, [sentence])
+    first, last = answer_tokens(encoding, sentence, ("410 Million Euros",))
+    assert sentence[encoding.offsets[first][0]:encoding.offsets[last][1]] == "410 million euros"
+    assert answer_tokens(encoding, sentence, ("Lisbon", "")) is None
+
+
 def test_a_span_never_only_repeats_the_question():
     question, sentence = "Who is the new chief?", "The new chief."
     feeds, (encoding,) = PairEncoder().run(question, [sentence])
