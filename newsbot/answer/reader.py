@@ -230,8 +230,9 @@ Outputs = tuple[np.ndarray, np.ndarray]  # scores (pairs) and span logits (pairs
 
 
 class Reader:
-    """(question, sentences) → a `Reading`: a score and a span a sentence. With a `cache` it reads with the fastest export this machine runs
-    (`runtime`; the torch network is only built to make the export once); without, with torch."""
+    """(question, sentences) → a `Reading`: a score and a span a sentence. With a `cache` it reads
+    with the fastest export this machine runs (`runtime`; the torch network is only built to make
+    the export once); without, with torch."""
 
     def __init__(self, folder: Path = READER, cache: Path | None = None, runtimes: tuple[str, ...] = RUNTIMES) -> None:
         self.folder = folder

@@ -25,7 +25,7 @@ import numpy as np
 
 from newsbot.answer import fit
 from newsbot.answer.config import TUNED, load_config
-from newsbot.answer.reader import READER, PairEncoder, Reader, ReaderSettings, build, save
+from newsbot.answer.reader import READER, PairEncoder, Reader, ReaderSettings, build, save, sentence_tokens
 from newsbot.answer.training import parse_pairs, training_parser
 
 LAYERS = 3  # of the embedding model's 6: half the reading time of all six
@@ -47,11 +47,11 @@ def answer_tokens(encoding, sentence: str, answers: tuple[str, ...]) -> tuple[in
         if found < 0:
             continue
         end = found + len(answer.strip())
-        inside = [i for i, s in enumerate(encoding.sequence_ids) if s == 1]
+        inside = sentence_tokens(encoding)[0]
         first = [i for i in inside if encoding.offsets[i][1] > found]
         last = [i for i in inside if encoding.offsets[i][0] < end]
         if first and last and first[0] <= last[-1] and encoding.offsets[last[-1]][1] >= end:
-            return first[0], last[-1]
+            return int(first[0]), int(last[-1])
     return None
 
 
