@@ -1,6 +1,6 @@
 """Sentences never quoted as an answer: questions (quiz and FAQ pages), page furniture
 (`newsbot.index.furniture`: timestamps, share/follow/subscribe lines, bylines, photo credits and
-captions) and stray fragments."""
+captions), headlines (a short line without a full stop, a related-story link) and stray fragments."""
 
 from __future__ import annotations
 
@@ -11,11 +11,16 @@ from newsbot.index.furniture import furniture_kind
 _QUESTION = re.compile(r"\?[\"'”’)\]]*\s*$")
 _REPORTED_QUESTION = re.compile(r"\w[,:]\s*[\"“‘'][^\"“”‘’]*\?[\"'”’]\s*$")
 _HEADING = re.compile(r"^[^a-z]*[A-Z][^a-z]*:?\s*$")
+_ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
+# A related-story link as news sites print it inline: a label glued to a headline ("More:Mexico
+# elects …", "DeSantis announces:Florida Gov. …"); a clock time or a ratio has digits either side.
+_LINKED_HEADLINE = re.compile(r"^\W*\S[^:]{0,60}?[^\s\d:]:['‘’]?[A-Z]")
+HEADLINE_WORDS = 15  # a line this short without a full stop is a headline, a heading or a list item
 
 
 def debris_kind(sentence: str) -> str | None:
     """Why `sentence` is never quoted ("question", "timestamp", "call to action", "byline",
-    "credit", "fragment"), or None for a sentence that may answer."""
+    "credit", "fragment", "headline"), or None for a sentence that may answer."""
     text = " ".join(sentence.split())
     words = text.split()
     if _QUESTION.search(text) and not _REPORTED_QUESTION.search(text):
@@ -25,6 +30,8 @@ def debris_kind(sentence: str) -> str | None:
         return furniture
     if len(words) < 3 or (len(words) <= 8 and _HEADING.match(text)):
         return "fragment"
+    if _LINKED_HEADLINE.match(text) or (len(words) <= HEADLINE_WORDS and not _ENDS_SENTENCE.search(text)):
+        return "headline"
     return None
 
 

@@ -24,6 +24,11 @@ DEBRIS = [
     ("Read more", "call to action"),
     ("ET", "timestamp"),
     ("LOCAL WEATHER:", "fragment"),
+    ("Marlow's best bakery for 2025 named", "headline"),
+    ("More:Tilby council approves the river bridge after a long debate", "headline"),
+    ("Bridge vote:Marlow councillors back the plan by nine to four.", "headline"),
+    ("'A long wait:'Tilby ferry returns after two years", "headline"),
+    ("The opening times on Saturday are as follows:", "headline"),
 ]
 
 KEPT = [
@@ -35,6 +40,11 @@ KEPT = [
     "By 2031 the comet will pass closest to the Sun.",
     "Shares of Crumb & Co rose 4% on Monday.",
     "Sharing the cost, the county will pay a third.",
+    "At 4:30 the council voted nine to four for the bridge.",
+    "Supporters outnumbered opponents 3:1 at the meeting.",
+    'The mayor said: "We will build it."',
+    # a long sentence whose full stop the page lost is still a sentence
+    "The new ferry is paid for with four million pounds of county money, the transport committee said on Monday",
 ]
 
 
