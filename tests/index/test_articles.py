@@ -156,6 +156,8 @@ The Marlow council approved the new footbridge on Tuesday by nine votes to four.
 
 Share this update with your friends
 
+More:Tilby ferry to stop running once the bridge opens
+
 Rafe Tindall/AFP/Getty Images
 
 Following the vote, work is due to start in May. Follow the river path to see the site.
@@ -174,7 +176,8 @@ def test_paragraphs_of_page_furniture_are_dropped_and_the_news_kept(tmp_path: Pa
         "The Marlow council approved the new footbridge on Tuesday by nine votes to four.",
         "Following the vote, work is due to start in May. Follow the river path to see the site.",
         "11:00 AM Ribbon cutting at the old ferry steps",
-    ], "bylines, a live blog's stamp, share lines, credits and contributor lines go; a schedule stays"
+    ], ("bylines, a live blog's stamp, share lines, related-story links, credits and contributor lines go;"
+        " a schedule stays")
     assert article.title.startswith("The Marlow council approved")
 
 
