@@ -95,3 +95,21 @@ def test_a_who_question_gets_the_name_as_a_short_answer_shown_first(settings) ->
     assert plain(answer).startswith("Ada Thorne — The cycling bridge in Marlow was named after Ada Thorne")
     assert answer_record(answer)["short"] == "Ada Thorne"
     assert vague.short is None and not plain(vague).startswith(" —")
+
+
+HEADLINED = [
+    ("2025-03-07", "County food awards",
+     "Tilby's best bakery for 2025 named\n\n"
+     "The Crumb & Co bakery on Mill Lane won the county's bakery of the year prize on Friday. "
+     "Judges praised its rye loaf and its early opening hours.\n\n"
+     "Bridge vote:Marlow councillors back the new footbridge"),
+]
+
+
+def test_a_headline_line_is_never_quoted_and_the_sentence_after_it_answers(tmp_path, embedder) -> None:
+    settings = dated_index(tmp_path / "index", HEADLINED)
+    with Newsbot.open(settings) as app:
+        result = app.engine.answer("Which bakery was named Tilby's best for 2025?", today=dt.date(2025, 3, 8))
+    assert not result.abstained
+    assert all(not p.text.startswith(("Tilby's best bakery", "Bridge vote")) for p in result.parts)
+    assert "Crumb & Co" in result.parts[0].text
