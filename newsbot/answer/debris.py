@@ -11,10 +11,12 @@ from newsbot.index.furniture import furniture_kind
 _QUESTION = re.compile(r"\?[\"'”’)\]]*\s*$")
 _REPORTED_QUESTION = re.compile(r"\w[,:]\s*[\"“‘'][^\"“”‘’]*\?[\"'”’]\s*$")
 _HEADING = re.compile(r"^[^a-z]*[A-Z][^a-z]*:?\s*$")
-_ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
-# A related-story link as news sites print it inline: a label glued to a headline ("More:Mexico
-# elects …", "DeSantis announces:Florida Gov. …"); a clock time or a ratio has digits either side.
-_LINKED_HEADLINE = re.compile(r"^\W*\S[^:]{0,60}?[^\s\d:]:['‘’]?[A-Z]")
+# A sentence ends with a stop, or with a colon before what it introduces ("He stated:").
+_ENDS_SENTENCE = re.compile(r"[.!?…:][\"'”’)\]]*\s*$")
+# A related-story link as news sites print it inline: a label of a few words glued to a headline
+# ("More:Mexico elects …", "DeSantis announces:Florida Gov. …"); a clock time or a ratio has digits
+# either side of its colon.
+_LINKED_HEADLINE = re.compile(r"^\W*(?:[^\s:()]+\s+){0,7}[^\s:()]*[^\s\d:()]:['‘’]?[A-Z]")
 HEADLINE_WORDS = 15  # a line this short without a full stop is a headline, a heading or a list item
 
 
@@ -30,7 +32,7 @@ def debris_kind(sentence: str) -> str | None:
         return furniture
     if len(words) < 3 or (len(words) <= 8 and _HEADING.match(text)):
         return "fragment"
-    if _LINKED_HEADLINE.match(text) or (len(words) <= HEADLINE_WORDS and not _ENDS_SENTENCE.search(text)):
+    if not _ENDS_SENTENCE.search(text) and (len(words) <= HEADLINE_WORDS or _LINKED_HEADLINE.match(text)):
         return "headline"
     return None
 
