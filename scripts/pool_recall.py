@@ -1,7 +1,7 @@
 """Where answers are lost before a sentence is chosen: for each pool size, the share of questions
 whose searched passages hold a gold answer at all, and whose re-ranked best 3 / 5 / 10 do (the
-shipped re-ranking weights over every pooled passage). Questions of a JSONL set without
-`answer_in_corpus` are left out; a SQuAD file's are all kept.
+shipped re-ranking weights over every pooled passage). A JSONL set's questions whose answer is in
+none of its articles (`answer_in_corpus` false) are left out.
 
     python scripts/pool_recall.py DATA --index DIR [--pools 20,40,80]
 
@@ -49,10 +49,11 @@ def main(argv: list[str] | None = None) -> int:
                 for k in KS:
                     found[pool][k] += bool(first and first <= k)
     print(f"{len(questions)} questions of {args.data.name}")
-    print("pool     | searched | " + " | ".join(f"re-ranked @{k}" for k in KS))
+    print(f"{'pool':<11} | searched | " + " | ".join(f"re-ranked @{k:<2}" for k in KS))
     for pool in pools:
         shares = [found[pool][key] / max(1, len(questions)) for key in ("any", *KS)]
-        print(f"{pool} + {pool:<4} | " + " | ".join(f"{share:.3f}" for share in shares))
+        cells = [f"{share:<{width}.3f}" for share, width in zip(shares, (8, 13, 13, 13))]
+        print((f"{f'{pool} + {pool}':<11} | " + " | ".join(cells)).rstrip())
     return 0
 
 
