@@ -272,7 +272,7 @@ class Reader:
                                                                "PERFORMANCE_HINT": "LATENCY"})
             lock = threading.Lock()  # a compiled model called directly runs one request at a time
 
-            def infer(feeds: dict[str, np.ndarray]) -> np.ndarray:
+            def infer(feeds: dict[str, np.ndarray]) -> Outputs:
                 with lock:
                     outputs = compiled(feeds)
                     return outputs[0].copy(), outputs[1].copy()

@@ -72,20 +72,21 @@ class SentenceSelector:
         if not rows:
             return []
         logits = np.array([features.values for _, features in rows]) @ self._weights + self.config.bias
-        if not self.reading:
+        if self.reading:
+            top = np.argsort(-logits, kind="stable")[: self.reading.top]
+            reading = self.reader.run(query.question, [rows[i][0].text for i in top])
+            rows = [rows[i] for i in top]
+            chances = 1 / (1 + np.exp(-(self.reading.linear * logits[top] + self.reading.reader * reading.scores
+                                        + self.reading.bias)))
+            shorts = [(span.text, chance * span.chance) if span else (None, 0.0)
+                      for chance, span in zip(chances, reading.spans)]
+        else:
             chances = 1 / (1 + np.exp(-logits))
-            scored = [ScoredSentence(sentence, float(chance), features.candidates, expected, features.lead,
-                                     candidate_short(features.candidates, expected, features.lead), float(chance))
-                      for (sentence, features), chance in zip(rows, chances)]
-            return sorted(scored, key=lambda c: -c.score)
-        top = np.argsort(-logits, kind="stable")[: self.reading.top]
-        reading = self.reader.run(query.question, [rows[i][0].text for i in top])
-        rows = [rows[i] for i in top]
-        chances = 1 / (1 + np.exp(-(self.reading.linear * logits[top] + self.reading.reader * reading.scores
-                                    + self.reading.bias)))
+            shorts = [(candidate_short(features.candidates, expected, features.lead), chance)
+                      for (_, features), chance in zip(rows, chances)]
         scored = [ScoredSentence(sentence, float(chance), features.candidates, expected, features.lead,
-                                 span.text if span else None, float(chance) * span.chance if span else 0.0)
-                  for (sentence, features), chance, span in zip(rows, chances, reading.spans)]
+                                 short, float(short_chance))
+                  for (sentence, features), chance, (short, short_chance) in zip(rows, chances, shorts)]
         return sorted(scored, key=lambda c: -c.score)
 
     def _group(self, candidates: list[ScoredSentence]) -> list[Group]:
