@@ -68,7 +68,7 @@ class SentenceSelector:
         """The distinct quotable sentences of the best `passages_read` passages, each scored with the
         learned chance that it holds the answer, best first (with a reader: the `top` of them)."""
         expected = expected_type(query.question)
-        rows = list(sentence_features(query, passages[: self.config.passages_read], expected))
+        rows = list(sentence_features(query, passages, expected, self.config.passages_read))
         if not rows:
             return []
         logits = np.array([features.values for _, features in rows]) @ self._weights + self.config.bias
@@ -127,9 +127,11 @@ class Features:
     lead: bool = False
 
 
-def sentence_features(query: Query, passages: list[RankedPassage],
-                      expected: Expected) -> Iterator[tuple[SentenceEvidence, Features]]:
-    """(sentence, features) for the distinct sentences of `passages` that are not debris."""
+def sentence_features(query: Query, passages: list[RankedPassage], expected: Expected,
+                      read: int | None = None) -> Iterator[tuple[SentenceEvidence, Features]]:
+    """(sentence, features) for the distinct sentences of the first `read` of `passages` (all by
+    default) that are not debris; support and recency are counted over all of `passages`, as the
+    scorer was fitted."""
     seen: set[tuple[str, int]] = set()
     sentences: list[tuple[SentenceEvidence, RankedPassage]] = []
     for passage in passages:
@@ -146,6 +148,8 @@ def sentence_features(query: Query, passages: list[RankedPassage],
     oldest, newest = (min(dates), max(dates)) if dates else (0, 0)
     frame = query.frame
     for (sentence, passage), found in zip(sentences, found_in):
+        if read is not None and sentence.hit.rank > read:
+            continue
         support = sorted(((len(naming[candidate_key(c)] - {sentence.hit.article.id}), c) for c in found),
                          key=lambda pair: -pair[0])
         date = sentence.hit.article.date

@@ -43,3 +43,18 @@ def test_the_name_other_articles_repeat_leads_and_counts_as_support(settings) ->
     assert features[named.evidence.text].values[support] == pytest.approx(2 / SUPPORT)
     critics = next(s for s in scored if "Critics" in s.evidence.text)
     assert critics.candidates[0] == "Lena Okafor"
+
+
+def test_support_counts_the_articles_of_every_ranked_passage_not_only_those_read(settings) -> None:
+    """The scorer was fitted with support counted over all re-ranked passages; reading fewer must
+    not make a repeated name look unsupported."""
+    with Newsbot.open(settings) as app:
+        engine = app.engine
+        query = engine.query(QUESTION, dt.date(2025, 3, 6))
+        passages = engine.rerank.run(query, engine.retrieve.run(query))
+        rows = list(sentence_features(query, passages, expected_type(QUESTION), read=1))
+    assert len(passages) == 3 and rows and all(s.hit.rank == 1 for s, _ in rows)
+    support = FEATURES.index("support")
+    named = [f for s, f in rows if "Lena Okafor" in s.text]
+    assert named and all(f.values[support] == pytest.approx(2 / SUPPORT) for f in named)
+    assert all(f.candidates[0] == "Lena Okafor" for f in named)
