@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 PERSON, DATE, NUMBER, AMOUNT, PLACE, NAME = "person", "date", "number", "amount", "place", "name"
 
@@ -137,7 +138,7 @@ def candidates(sentence: str, kind: str | None) -> list[str]:
 
 def new_candidates(sentence: str, expected: Expected, question: str) -> list[str]:
     """Candidates of the expected type in `sentence` whose words are not all in the question."""
-    asked = set(_words(question))
+    asked = _asked(question)
     seen: dict[str, str] = {}
     for candidate in candidates(sentence, expected.kind):
         words = _words(candidate)
@@ -157,9 +158,17 @@ def _is_place(sentence: str, name: str) -> bool:
     return any(_PLACE_BEFORE.search(sentence[: m.start()]) for m in re.finditer(rf"\b{re.escape(name)}\b(?! [A-Z])", sentence))
 
 
+@lru_cache(maxsize=64)
+def _asked(question: str) -> frozenset[str]:
+    """The question's words, found once for all the sentences whose candidates are checked against them."""
+    return frozenset(_words(question))
+
+
 def _words(text: str) -> list[str]:
     """Lower-case words without accents or possessive 's: Beyoncé's and Beyonce are one word."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    plain = text.lower()
+    if not plain.isascii():
+        plain = "".join(c for c in unicodedata.normalize("NFKD", plain) if not unicodedata.combining(c))
     return re.findall(r"[a-z0-9]+", plain.replace("'s", "").replace("’s", ""))
 
 
