@@ -122,7 +122,8 @@ class PairEncoder:
 def sentence_tokens(encoding) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The sentence's tokens in a pair's encoding, and which of them begin and which end a word."""
     tokens = np.array([i for i, s in enumerate(encoding.sequence_ids) if s == 1], dtype=np.int64)
-    words = [encoding.word_ids[i] for i in tokens]
+    word_ids = encoding.word_ids  # each read of an Encoding's attribute builds a new list
+    words = [word_ids[i] for i in tokens]
     starts = np.array([i == 0 or words[i - 1] != w for i, w in enumerate(words)], dtype=bool)
     ends = np.array([i == len(words) - 1 or words[i + 1] != w for i, w in enumerate(words)], dtype=bool)
     return tokens, starts, ends
@@ -144,16 +145,17 @@ def best_span(encoding, logits: np.ndarray, sentence: str) -> Span | None:
     n = len(tokens)
     pair = start[:, None] + end[None, :]
     offset = np.arange(n)[None, :] - np.arange(n)[:, None]
-    asked = {encoding.tokens[i] for i, s in enumerate(encoding.sequence_ids) if s == 0}
-    novel = np.cumsum([0] + [encoding.tokens[i] not in asked and encoding.tokens[i].strip("#").isalnum()
-                             for i in tokens])
+    pieces = encoding.tokens
+    asked = {pieces[i] for i, s in enumerate(encoding.sequence_ids) if s == 0}
+    novel = np.cumsum([0] + [pieces[i] not in asked and pieces[i].strip("#").isalnum() for i in tokens])
     allowed = ((offset >= 0) & (offset < MAX_SPAN) & starts[:, None] & ends[None, :]
                & (novel[None, 1:] > novel[:-1, None]))  # a span says something the question does not
     if not allowed.any():
         return None
     pair = np.where(allowed, pair, -np.inf)
     i, j = np.unravel_index(int(np.argmax(pair)), pair.shape)
-    first, last = encoding.offsets[tokens[i]][0], encoding.offsets[tokens[j]][1]
+    offsets = encoding.offsets
+    first, last = offsets[tokens[i]][0], offsets[tokens[j]][1]
     text = sentence[first:last]
     trimmed = text.strip(SPAN_EDGES)
     first += len(text) - len(text.lstrip(SPAN_EDGES))

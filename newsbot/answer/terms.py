@@ -10,12 +10,12 @@ import snowballstemmer
 from newsbot.index.search import STOP_WORDS
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_STEMMER = snowballstemmer.stemmer("english")
+_STEMMER = snowballstemmer.stemmer("english")  # PyStemmer's C build (a dependency) when installed
 
 
 def content_terms(text: str) -> list[str]:
     """The text's words, lower case, without stop words and one-letter words."""
-    return [w for w in (m.group().lower() for m in _WORD.finditer(text)) if w not in STOP_WORDS and len(w) > 1]
+    return [w for w in map(str.lower, _WORD.findall(text)) if w not in STOP_WORDS and len(w) > 1]
 
 
 @lru_cache(maxsize=100_000)

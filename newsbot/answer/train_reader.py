@@ -43,14 +43,15 @@ def answer_tokens(encoding, sentence: str, answers: tuple[str, ...]) -> tuple[in
     None when none is written there whole, within the tokens read."""
     lowered = sentence.lower()
     inside = sentence_tokens(encoding)[0]
+    offsets = encoding.offsets
     for answer in answers:
         found = lowered.find(answer.strip().lower()) if answer.strip() else -1
         if found < 0:
             continue
         end = found + len(answer.strip())
-        first = [i for i in inside if encoding.offsets[i][1] > found]
-        last = [i for i in inside if encoding.offsets[i][0] < end]
-        if first and last and first[0] <= last[-1] and encoding.offsets[last[-1]][1] >= end:
+        first = [i for i in inside if offsets[i][1] > found]
+        last = [i for i in inside if offsets[i][0] < end]
+        if first and last and first[0] <= last[-1] and offsets[last[-1]][1] >= end:
             return int(first[0]), int(last[-1])
     return None
 
