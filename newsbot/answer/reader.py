@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from newsbot.index.backends import ONNX_INT8, OPENVINO, TORCH, cpu_has_amx, missing_packages
+from newsbot.index.backends import ONNX_INT8, OPENVINO, TORCH, cpu_has_amx, import_openvino, missing_packages
 from newsbot.index.exports import fused_int8, replaced
 
 log = logging.getLogger(__name__)
@@ -265,8 +265,7 @@ class Reader:
         else torch."""
         usable = [r for r in runtimes if not missing_packages(r) and (r != OPENVINO or cpu_has_amx())]
         if usable[:1] == [OPENVINO]:
-            import openvino
-
+            openvino = import_openvino()
             source = _plain_export(self, cache)
             core = openvino.Core()
             core.set_property({"CACHE_DIR": str(source.parent / "openvino")})  # compiles in 0.05 s, not 0.2

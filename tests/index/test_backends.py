@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -147,3 +149,20 @@ def test_a_sentence_past_the_token_window_is_encoded_on_its_own():
     last = embedder.encode([text[slice(*spans[-1])]])[0]
     assert float(pooled[0][-1] @ last) > 0.9999
     assert float(pooled[0][0] @ embedder.encode([text[slice(*spans[0])]])[0]) < 0.999
+
+
+@pytest.mark.skipif(importlib.util.find_spec("openvino") is None, reason="needs newsbot[openvino]")
+def test_openvino_is_imported_without_its_model_converter_which_stays_importable() -> None:
+    """A fresh interpreter: the runtime loads without the converter (and its telemetry), and the
+    converter can still be imported by name afterwards."""
+    script = (
+        "import sys\n"
+        "from newsbot.index.backends import import_openvino\n"
+        "openvino = import_openvino()\n"
+        "assert hasattr(openvino, 'Core'), 'no runtime'\n"
+        "assert 'openvino.tools.ovc' not in sys.modules, 'converter imported'\n"
+        "from openvino.tools.ovc import convert_model\n"
+        "assert callable(convert_model)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
