@@ -18,7 +18,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from tqdm import tqdm
 
 if TYPE_CHECKING:
     from newsbot.index.ingest import IngestReport
@@ -52,6 +51,8 @@ class Progress:
         self._bar = None
         if self.live:
             by_bytes = self.total_bytes is not None
+            from tqdm import tqdm  # here: questions never draw a bar, and importing tqdm takes 25 ms
+
             self._bar = tqdm(total=self.total_bytes, unit="B" if by_bytes else " articles", unit_scale=by_bytes,
                              unit_divisor=1024, desc="indexing", leave=False, file=self.stream, dynamic_ncols=True,
                              mininterval=bar_every)
