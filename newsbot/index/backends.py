@@ -82,6 +82,7 @@ def missing_packages(backend: str) -> list[str]:
 
 
 _CONVERTER = "openvino.tools.ovc"
+_IMPORTING = threading.Lock()  # the reader and an ingest may load OpenVINO at once
 
 
 def import_openvino():
@@ -89,20 +90,21 @@ def import_openvino():
     converter's telemetry reads every installed distribution's metadata, 60 of the 95 ms the
     import takes, and newsbot only runs graphs already made (`exports`). The converter stays
     importable for whoever asks for it by name."""
-    if "openvino" in sys.modules or _CONVERTER in sys.modules:
-        import openvino
+    with _IMPORTING:
+        if "openvino" in sys.modules or _CONVERTER in sys.modules:
+            import openvino
 
+            return openvino
+        sys.modules[_CONVERTER] = None  # importing it raises ImportError, which openvino's import allows
+        try:
+            import openvino
+        except ImportError:  # a release that cannot do without it
+            openvino = None
+        finally:
+            del sys.modules[_CONVERTER]
+        if openvino is None:
+            import openvino
         return openvino
-    sys.modules[_CONVERTER] = None  # importing it raises ImportError, which openvino's import allows
-    try:
-        import openvino
-    except ImportError:  # a release that cannot do without it
-        openvino = None
-    finally:
-        del sys.modules[_CONVERTER]
-    if openvino is None:
-        import openvino
-    return openvino
 
 
 def check_available(backend: str) -> None:
