@@ -18,7 +18,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-
 if TYPE_CHECKING:
     from newsbot.index.ingest import IngestReport
 
