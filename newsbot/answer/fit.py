@@ -78,7 +78,7 @@ def collect(data: Path, index: Path, read: int = max(READS)) -> list[Question]:
                 continue
             expected = expected_type(item.question)
             rows, labels, ranks, shorts, texts = [], [], [], [], []
-            for sentence, features in sentence_features(query, passages[:read], expected):
+            for sentence, features in sentence_features(query, passages, expected, read):
                 rows.append(features.values)
                 texts.append(sentence.text)
                 labels.append(contains_answer(sentence.text, item.answers))
