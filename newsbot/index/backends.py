@@ -318,14 +318,14 @@ class OpenVinoRunner(_GraphRunner):
         core = openvino.Core()
         config = {"INFERENCE_PRECISION_HINT": "bf16" if cpu_has_bf16() else "f32", "PERFORMANCE_HINT": "THROUGHPUT"}
         self.compiled = core.compile_model(str(onnx_export(layout, cache)), "CPU", config)
+        self._queue_type = openvino.AsyncInferQueue
         self._requests = int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
         self._lock = threading.Lock()
 
     def _run(self, texts: list[str], batch_size: int):
         """Batches in parallel requests, yielded in order as they finish (a few in flight at most)."""
-        openvino = import_openvino()
         with self._lock:
-            queue = openvino.AsyncInferQueue(self.compiled, self._requests)
+            queue = self._queue_type(self.compiled, self._requests)
             finished: dict[int, np.ndarray] = {}
             queue.set_callback(lambda request, n: finished.__setitem__(n, request.get_output_tensor(0).data.copy()))
             waiting: list[tuple] = []
