@@ -91,19 +91,16 @@ def import_openvino():
     import takes, and newsbot only runs graphs already made (`exports`). The converter stays
     importable for whoever asks for it by name."""
     with _IMPORTING:
-        if "openvino" in sys.modules or _CONVERTER in sys.modules:
-            import openvino
+        if "openvino" not in sys.modules and _CONVERTER not in sys.modules:
+            sys.modules[_CONVERTER] = None  # importing it raises ImportError, which openvino's import allows
+            try:
+                import openvino  # noqa: F401
+            except ImportError:  # a release that cannot do without it: imported whole below
+                pass
+            finally:
+                del sys.modules[_CONVERTER]
+        import openvino
 
-            return openvino
-        sys.modules[_CONVERTER] = None  # importing it raises ImportError, which openvino's import allows
-        try:
-            import openvino
-        except ImportError:  # a release that cannot do without it
-            openvino = None
-        finally:
-            del sys.modules[_CONVERTER]
-        if openvino is None:
-            import openvino
         return openvino
 
 
