@@ -11,7 +11,7 @@ from dataclasses import replace
 from newsbot.answer.compose import Composer
 from newsbot.answer.config import AnswerConfig, load_config
 from newsbot.answer.evidence import Reranker
-from newsbot.answer.query import Query, QuestionError, follow_up_kind, validate_question, with_context
+from newsbot.answer.query import Query, QuestionError, follow_up_kind, speaks_to, validate_question, with_context
 from newsbot.answer.reader import Reader, shipped_reader
 from newsbot.answer.retrieve import Retriever
 from newsbot.answer.select import SentenceSelector
@@ -52,7 +52,9 @@ class AnswerEngine:
         text = with_context(question, history) if kind == "needs" else question
         answer = self.run(self.query(question, today, mode, filters, text))
         if kind == "maybe" and answer.abstained:
-            answer = self.run(self.query(question, today, mode, filters, with_context(question, history)))
+            resolved = self.run(self.query(question, today, mode, filters, with_context(question, history)))
+            if speaks_to(question, resolved):
+                answer = resolved
         return answer
 
     def query(self, question: str, today: dt.date | None = None, mode: Mode = Mode.HYBRID,

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from newsbot.answer.terms import content_terms
+from newsbot.answer.terms import content_terms, stems
 from newsbot.answer.timeframe import TimeFrame
-from newsbot.answer.types import Turn
+from newsbot.answer.types import Answer, Turn
 from newsbot.index.search import Mode
 from newsbot.index.store import Filters
 
@@ -66,3 +66,10 @@ def follow_up_kind(question: str) -> str:
 def with_context(question: str, history: Sequence[Turn]) -> str:
     """The question followed by the previous (resolved) question, for retrieval."""
     return f"{question} ({history[-1].question})"[:MAX_QUERY_CHARS]
+
+
+def speaks_to(question: str, answer: Answer) -> bool:
+    """Whether a short question's answer, found with the previous question's help, says something of
+    its own words: otherwise it answers the previous question ("Who is Apple's CEO?" after one
+    about the World Cup), and not being found is the honest reply."""
+    return not answer.abstained and bool(stems(question) & stems(" ".join(p.text for p in answer.parts)))

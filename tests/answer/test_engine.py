@@ -141,6 +141,13 @@ def test_a_follow_up_resolves_against_history(engine) -> None:
     assert "600 people" in standalone.text
 
 
+def test_a_short_new_question_is_not_answered_with_the_previous_ones_article(engine) -> None:
+    history = [Turn("Which comet did astronomers at the Kelvor observatory discover?", "Kelvor-7 [1]")]
+    assert engine.answer("Who leads Apple?").abstained
+    answer = engine.answer("Who leads Apple?", history)
+    assert answer.abstained and "Kelvor" not in answer.text
+
+
 @pytest.mark.parametrize("question", ["", "   \n\t", "?!? ...", "x" * 501])
 def test_unanswerable_input_gets_a_clear_message(engine, question: str) -> None:
     with pytest.raises(QuestionError):
