@@ -60,9 +60,12 @@ class AnswerEngine:
     def query(self, question: str, today: dt.date | None = None, mode: Mode = Mode.HYBRID,
               filters: Filters = Filters(), text: str | None = None) -> Query:
         """The encoded `Query` for a validated question, searching `text` (default: the question)
-        within the dates its time words name, counted from `today`."""
+        within the dates its time words name, counted from `today`; a follow-up that names no time
+        keeps the time of the question it follows ("by how much?" after one about July 2022)."""
         today = today or dt.date.today()
         frame = time_frame(question, today)
+        if text and text != question and frame == TimeFrame():
+            frame = time_frame(text, today)
         if frame.since or frame.until:
             filters = Filters(since=frame.since, until=frame.until, sources=filters.sources)
         text = text or question

@@ -141,6 +141,13 @@ def test_a_follow_up_resolves_against_history(engine) -> None:
     assert "600 people" in standalone.text
 
 
+def test_a_follow_up_keeps_the_time_of_the_question_it_follows(engine) -> None:
+    history = [Turn("What did the Marlow council approve in March 2024?", "a cycling bridge [1]")]
+    answer = engine.answer("How much will it cost?", history, today=dt.date(2024, 6, 1))
+    assert answer.time_frame.since == dt.date(2024, 3, 1) and answer.time_frame.until == dt.date(2024, 3, 31)
+    assert "12 million" in answer.text
+
+
 def test_a_short_new_question_is_not_answered_with_the_previous_ones_article(engine) -> None:
     history = [Turn("Which comet did astronomers at the Kelvor observatory discover?", "Kelvor-7 [1]")]
     assert engine.answer("Who leads Apple?").abstained
