@@ -12,6 +12,14 @@ from newsbot.answer.evidence import RankedPassage
 from newsbot.answer.query import Query
 from newsbot.answer.select import Group
 from newsbot.answer.types import Answer, AnswerPart, Citation
+from newsbot.index.search import Hit
+
+
+def citation(n: int, hit: Hit, sentence: str, start: int, end: int) -> Citation:
+    """Citation number `n` of one sentence of `hit`'s passage (`start`/`end` index the article text)."""
+    article = hit.article
+    return Citation(n=n, article_id=article.id, title=article.title, date=article.date, source=article.source,
+                    url=article.url, sentence=sentence, start=start, end=end, passage=hit.passage.text)
 
 
 class Composer:
@@ -46,11 +54,7 @@ class Composer:
                 if article.id in cited_articles:
                     continue
                 cited_articles.add(article.id)
-                citations.append(Citation(
-                    n=len(citations) + 1, article_id=article.id, title=article.title, date=article.date,
-                    source=article.source, url=article.url, sentence=sentence.text,
-                    start=sentence.start, end=sentence.end, passage=sentence.hit.passage.text,
-                ))
+                citations.append(citation(len(citations) + 1, sentence.hit, sentence.text, sentence.start, sentence.end))
                 numbers.append(len(citations))
             parts.append(AnswerPart(group[0].evidence.text, tuple(numbers)))
         return tuple(parts), tuple(citations)

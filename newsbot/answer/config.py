@@ -69,6 +69,7 @@ class CompositionConfig:
     keep_within: float
     duplicate_above: float
     short_answer_above: float
+    digest_articles: int
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from newsbot.answer.compose import Composer
 from newsbot.answer.config import AnswerConfig, load_config
+from newsbot.answer.digest import Digest, asks_for_news
 from newsbot.answer.evidence import Reranker
 from newsbot.answer.query import Query, QuestionError, follow_up_kind, speaks_to, validate_question, with_context
 from newsbot.answer.reader import Reader, shipped_reader
@@ -38,6 +39,7 @@ class AnswerEngine:
         self.rerank = Reranker(self.config.rerank)
         self.select = SentenceSelector(self.config.sentences, self.config.composition, self.config.reader, reader)
         self.compose = Composer(self.config.composition)
+        self.digest = Digest(searcher, self.config.composition.digest_articles)
 
     def answer(
         self,
@@ -72,7 +74,13 @@ class AnswerEngine:
         return Query(question, text, self.embedder.encode_query(text), frame, filters, Mode(mode), today)
 
     def run(self, query: Query) -> Answer:
-        """The pipeline over one encoded query (`--log-level DEBUG` shows each stage's output)."""
+        """The pipeline over one encoded query (`--log-level DEBUG` shows each stage's output); a
+        question that asks only what is new gets the newest articles' leads."""
+        if asks_for_news(query):
+            digest = self.digest.run(query)
+            log.debug("digest: %s", "none of these dates" if digest is None else f"{len(digest.parts)} leads")
+            if digest is not None:
+                return digest
         pool = self.retrieve.run(query)
         log.debug("retrieve %r (%s, %s): %d passages", query.text, query.mode.value, query.filters, len(pool.hits))
         passages = self.rerank.run(query, pool)

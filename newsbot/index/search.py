@@ -135,6 +135,13 @@ class Searcher:
         stored = self.store.sentence_vectors([hit.key for hit in hits])
         return [stored.get(hit.key, []) for hit in hits]
 
+    def latest(self, k: int, filters: Filters = Filters()) -> list[Hit]:
+        """The first passage of each of the `k` newest dated articles that pass `filters`, newest first."""
+        keys = self.store.latest_passages(k, filters)
+        stored = self.store.passages(keys)
+        return [Hit(passage=stored[key].passage, article=stored[key].article, score=0.0, rank=rank, key=key)
+                for rank, key in enumerate((key for key in keys if key in stored), start=1)]
+
     def search(
         self,
         query: str,

@@ -266,6 +266,13 @@ class Database:
                           [*params, match, k] if filters else [match, k])
         return [(int(row[0]), -float(row[1])) for row in rows]
 
+    def latest_passages(self, k: int, filters: Filters) -> list[int]:
+        where, params = _where(filters)
+        rows = self._rows("SELECT p.rowid FROM articles a JOIN passages p ON p.article_id = a.id AND p.ordinal = 0"
+                          f" WHERE a.date IS NOT NULL AND {where} ORDER BY a.date DESC, a.added_at DESC, a.id LIMIT ?",
+                          [*params, k])
+        return [int(row[0]) for row in rows]
+
     def term_postings(self, stems: Sequence[str]) -> dict[str, int]:
         rows = self._rows_in("SELECT term, doc FROM temp.passages_vocab WHERE term IN ({})", stems)
         return {row[0]: int(row[1]) for row in rows}

@@ -63,6 +63,9 @@ class PassageStore(Protocol):
         """Up to `k` (key, BM25 score) for `match`, an OR of double-quoted terms (as
         `newsbot.index.search.keyword_query` makes), English stemming, best first."""
 
+    def latest_passages(self, k: int, filters: Filters = Filters()) -> list[int]:
+        """The first passage's key of each of the `k` newest dated articles that pass `filters`, newest first."""
+
     def term_postings(self, stems: Sequence[str]) -> dict[str, int]:
         """How many passages hold each Porter stem (stems no passage holds are left out)."""
 

@@ -257,6 +257,10 @@ class Store:
         """Passage keys and BM25 scores (higher is better) for an FTS5 MATCH expression."""
         return self._db.keyword_search(match, k, filters) if match and k > 0 else []
 
+    def latest_passages(self, k: int, filters: Filters = Filters()) -> list[int]:
+        """The first passage's key of each of the `k` newest dated articles that pass `filters`, newest first."""
+        return self._db.latest_passages(k, filters) if k > 0 else []
+
     def term_postings(self, stems: Sequence[str]) -> dict[str, int]:
         """How many passages hold each term, as FTS5 indexed it (lower case, Porter stem)."""
         return self._db.term_postings(stems) if stems else {}

@@ -1,0 +1,65 @@
+"""A question that asks only what is new gets the lead of each of the newest articles of its dates,
+newest first and cited; a question about a subject never does."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from newsbot.answer.digest import asks_for_news
+from newsbot.app import Newsbot
+from newsbot.settings import Settings
+
+from shared import dated_index
+
+LEADS = {
+    "2025-06-02": "The Tilby ferry resumed sailings on Monday after a two-week strike by its crews ended.",
+    "2025-06-04": "Heavy rain flooded the lower town of Tilby on Wednesday, closing the market square.",
+    "2025-06-09": "Tilby's mayor opened a new public library in the old corn exchange on Monday.",
+    "2025-05-20": "A rare orchid was found growing on the cliffs north of Tilby by a retired teacher.",
+}
+ARTICLES = [(day, f"Tilby news of {day}", f"{lead} More details followed later in the day.\n\nA second paragraph of "
+             "the report adds background that no digest should quote.") for day, lead in LEADS.items()]
+TODAY = dt.date(2025, 6, 10)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, embedder):
+    settings: Settings = dated_index(tmp_path_factory.mktemp("digest") / "index", ARTICLES)
+    with Newsbot.open(settings) as opened:
+        yield opened
+
+
+def test_the_latest_news_is_the_newest_articles_leads_newest_first(app) -> None:
+    answer = app.engine.answer("What's the latest news?", today=TODAY)
+    assert not answer.abstained
+    days = sorted(LEADS, reverse=True)
+    assert [c.date.isoformat() for c in answer.citations] == days
+    assert [p.text for p in answer.parts] == [LEADS[day] for day in days]
+    assert all(p.citations == (c.n,) for p, c in zip(answer.parts, answer.citations))
+    assert all(c.sentence == c.passage[c.start : c.end] for c in answer.citations)  # offsets of a one-passage article
+
+
+def test_a_time_in_the_question_chooses_the_articles(app) -> None:
+    answer = app.engine.answer("What happened this week?", today=TODAY)
+    assert [c.date.isoformat() for c in answer.citations] == ["2025-06-09", "2025-06-04"]
+    assert answer.time_frame.since == dt.date(2025, 6, 4)
+    assert app.engine.answer("What happened in May 2025?", today=TODAY).parts[0].text == LEADS["2025-05-20"]
+
+
+def test_no_articles_of_those_dates_is_not_a_digest(app) -> None:
+    assert app.engine.answer("Any news today?", today=dt.date(2025, 6, 20)).abstained
+
+
+@pytest.mark.parametrize("question, general", [
+    ("What is the latest news?", True),
+    ("Headlines please", True),
+    ("what's new today", True),
+    ("What happened in Tilby this week?", False),
+    ("What is the latest on the ferry strike?", False),
+    ("What happened to the orchid?", False),
+    ("latest", False),
+])
+def test_only_questions_without_a_subject_ask_for_news(app, question: str, general: bool) -> None:
+    assert asks_for_news(app.engine.query(question, TODAY)) is general
