@@ -16,6 +16,7 @@ from newsbot.answer.types import Answer, Turn
 from newsbot.app import Newsbot
 
 HELP = """Ask anything about the articles, in plain words; follow-up questions use the conversation.
+"What's the latest news?" or "What happened this week?" lists the newest stories.
 Commands:
   /sources   the passages behind the last answer
   /new       forget the conversation
