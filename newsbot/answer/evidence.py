@@ -4,6 +4,8 @@ the question's rare word stems, and a passage score built from them that orders 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -53,6 +55,25 @@ class _TermWeights:
         return sum(self.weight[t] for t in self.weight.keys() & found) / self.total if self.total else 0.0
 
 
+_ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")  # two letters (MP, PM) match too many names
+_JOIN = r"(?:\s+(?:of|and|for|the|on|&))?\s+"
+
+
+def spelled_out(question: str, texts: list[str]) -> dict[str, frozenset[str]]:
+    """The question's acronyms (ECB, NATO, FBI) that the texts spell out ("European Central Bank",
+    "Federal Bureau of Investigation"), by stem, with the spellings found: a news story names the
+    institution in full where a question uses its initials."""
+    if question.isupper():
+        return {}
+    found: dict[str, frozenset[str]] = {}
+    for acronym in dict.fromkeys(_ACRONYM.findall(question)):
+        pattern = re.compile(r"\b" + _JOIN.join(f"{letter}[a-z]+" for letter in acronym) + r"\b")
+        names = frozenset(m.group() for text in texts for m in pattern.finditer(text))
+        if names:
+            found[acronym.lower()] = names
+    return found
+
+
 class Reranker:
     """Pool → passages ordered by evidence, the best `keep` of them."""
 
@@ -66,23 +87,30 @@ class Reranker:
                  for hit, sentences in zip(pool.hits, pool.sentences) for s in sentences}
         if not texts:
             return [RankedPassage(hit, (), 0.0) for hit in pool.hits][: self.config.keep]
-        terms = _TermWeights(stems(query.text) - pool.ignore, [stems(t) for t in texts.values()])
+        acronyms = spelled_out(query.text, list(texts.values()))
+
+        def found(text: str) -> frozenset[str]:
+            own = stems(text)
+            return own | {a for a, names in acronyms.items() if any(n in text for n in names)} if acronyms else own
+
+        terms = _TermWeights(stems(query.text) - pool.ignore, [found(t) for t in texts.values()])
         floor = min((h.similarity for h in pool.hits if h.similarity is not None), default=0.0)
-        passages = [self._passage(query, hit, sentences, terms, floor) for hit, sentences in zip(pool.hits, pool.sentences)]
+        passages = [self._passage(query, hit, sentences, terms, floor, found) for hit, sentences in zip(pool.hits, pool.sentences)]
         ranked = sorted(passages, key=lambda p: -p.score)[: self.config.keep]
         return [_reranked(p, rank) for rank, p in enumerate(ranked, start=1)]
 
-    def _passage(self, query: Query, hit: Hit, sentences, terms: _TermWeights, floor: float) -> RankedPassage:
+    def _passage(self, query: Query, hit: Hit, sentences, terms: _TermWeights, floor: float,
+                 found: Callable[[str], frozenset[str]]) -> RankedPassage:
         evidence = tuple(
-            SentenceEvidence(hit, text, s.start, s.end, float(s.vector @ query.vector), terms.share(stems(text)), s.vector)
+            SentenceEvidence(hit, text, s.start, s.end, float(s.vector @ query.vector), terms.share(found(text)), s.vector)
             for s in sentences for text in (_text(hit, s.start, s.end),)
         )
         if not evidence:
             return RankedPassage(hit, (), 0.0)
         cfg = self.config
-        own = set().union(*(stems(s.text) for s in evidence))
+        own = set().union(*(found(s.text) for s in evidence))
         similarity = floor if hit.similarity is None else hit.similarity
-        title = terms.share(stems(hit.article.title))
+        title = terms.share(found(hit.article.title))
         score = (cfg.passage_similarity * similarity
                  + cfg.sentence_similarity * max(s.similarity for s in evidence)
                  + cfg.sentence_terms * max(s.terms for s in evidence)
