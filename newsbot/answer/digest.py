@@ -5,6 +5,7 @@ first, instead of with sentences that resemble the words "latest news"."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from newsbot.answer.compose import citation
 from newsbot.answer.debris import is_debris
@@ -34,21 +35,24 @@ def asks_for_news(query: Query) -> bool:
 
 
 class Digest:
-    """Query → the leads of the newest `articles` articles within its dates, or None when none are indexed."""
+    """Query → the leads of the newest `articles` articles within its dates and not after the day it
+    is asked, or None when none are indexed."""
 
     def __init__(self, searcher: Searcher, articles: int) -> None:
         self.searcher = searcher
         self.articles = articles
 
     def run(self, query: Query) -> Answer | None:
-        hits = self.searcher.latest(self.articles, query.filters)
+        filters = query.filters
+        until = min(filters.until or query.today, query.today)  # nothing newer than the day asked
+        hits = self.searcher.latest(self.articles, replace(filters, until=until))
         leads = [(hit, lead) for hit, sentences in zip(hits, self.searcher.sentences(hits))
                  for lead in [_lead(hit, sentences)] if lead]
         if not leads:
             return None
         citations = tuple(citation(n, hit, *lead) for n, (hit, lead) in enumerate(leads, start=1))
         parts = tuple(AnswerPart(c.sentence, (c.n,)) for c in citations)
-        return Answer(query.question, query.text, parts, citations, 1.0, False, query.frame, tuple(hits))
+        return Answer(query.question, query.text, parts, citations, 1.0, False, query.frame, tuple(hits), listed=True)
 
 
 def _lead(hit: Hit, sentences) -> tuple[str, int, int] | None:

@@ -47,6 +47,9 @@ class AnswerPart:
 
 @dataclass(frozen=True)
 class Answer:
+    """The reply to one question: cited parts, or an abstention with the hits it looked at; `listed`
+    when the parts are separate stories (a digest of the newest), shown one per line."""
+
     question: str
     query: str
     parts: tuple[AnswerPart, ...]
@@ -56,11 +59,13 @@ class Answer:
     time_frame: TimeFrame = TimeFrame()
     hits: tuple[Hit, ...] = field(default=(), repr=False)
     short: str | None = None
+    listed: bool = False
 
     @property
     def text(self) -> str:
-        """The answer as one string with inline `[n]` markers."""
-        return " ".join(f"{p.text} {''.join(f'[{n}]' for n in p.citations)}" for p in self.parts)
+        """The answer as one string with inline `[n]` markers (a listed answer: a line per part)."""
+        parts = [f"{p.text} {''.join(f'[{n}]' for n in p.citations)}" for p in self.parts]
+        return "\n".join(f"• {part}" for part in parts) if self.listed else " ".join(parts)
 
     def closest_articles(self, limit: int = 3) -> list[Hit]:
         """The best hit of each of the first few distinct articles (shown when abstaining)."""

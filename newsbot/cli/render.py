@@ -19,7 +19,8 @@ def plain(answer: Answer, width: int = 100) -> str:
             lines += ["", "The closest articles:"]
             lines += [f"- {hit.article.title} ({date_label(hit.article.date)})" for hit in closest]
         return "\n".join(lines)
-    lines.append(textwrap.fill(f"{answer.short} — {answer.text}" if answer.short else answer.text, width))
+    text = f"{answer.short} — {answer.text}" if answer.short else answer.text
+    lines += [textwrap.fill(line, width, subsequent_indent="  " if answer.listed else "") for line in text.splitlines()]
     if answer.time_frame.describe():
         lines.append(f"(articles {answer.time_frame.describe()})")
     lines += ["", "Sources:"]

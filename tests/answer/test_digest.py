@@ -39,6 +39,12 @@ def test_the_latest_news_is_the_newest_articles_leads_newest_first(app) -> None:
     assert [p.text for p in answer.parts] == [LEADS[day] for day in days]
     assert all(p.citations == (c.n,) for p, c in zip(answer.parts, answer.citations))
     assert all(c.sentence == c.passage[c.start : c.end] for c in answer.citations)  # offsets of a one-passage article
+    assert answer.listed and answer.text.splitlines()[0] == f"• {LEADS['2025-06-09']} [1]"
+
+
+def test_nothing_newer_than_the_day_asked(app) -> None:
+    answer = app.engine.answer("What's the latest news?", today=dt.date(2025, 6, 5))
+    assert [c.date.isoformat() for c in answer.citations] == ["2025-06-04", "2025-06-02", "2025-05-20"]
 
 
 def test_a_time_in_the_question_chooses_the_articles(app) -> None:
