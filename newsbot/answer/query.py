@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from newsbot.answer.smalltalk import small_talk_reply
 from newsbot.answer.terms import content_terms, stems
 from newsbot.answer.timeframe import TimeFrame
 from newsbot.answer.types import Answer, Turn
@@ -43,7 +44,8 @@ class Query:
 
 
 def validate_question(question: str) -> str:
-    """The question with white space folded; `QuestionError` when there is nothing to answer."""
+    """The question with white space folded; `QuestionError` when there is nothing to answer (its
+    message is the reply, also to a greeting or thanks)."""
     text = " ".join("".join(c for c in question if c.isprintable() or c.isspace()).split())
     if not text:
         raise QuestionError("Please type a question, e.g. “What did North Korea test in January 2022?”")
@@ -51,6 +53,9 @@ def validate_question(question: str) -> str:
         raise QuestionError("That has no words in it: please ask a question in words.")
     if len(text) > MAX_QUESTION_CHARS:
         raise QuestionError(f"That question is too long ({len(text)} characters; at most {MAX_QUESTION_CHARS}).")
+    reply = small_talk_reply(text)
+    if reply:
+        raise QuestionError(reply)
     return text
 
 

@@ -131,6 +131,18 @@ def test_groups_answer_mentions_replies_and_ask_only(stub: BotApiStub, newsbot: 
     assert all(m["reply_parameters"]["message_id"] for m in replies(stub)), "in groups, replies quote the question"
 
 
+def test_thanks_get_a_reply_in_kind_and_do_not_become_the_conversation(stub: BotApiStub, newsbot: BotState) -> None:
+    async def scenario():
+        async with running(newsbot, stub):
+            for count, text in enumerate([LIBRARY, "Thanks a lot!", "and what can residents book?"], start=1):
+                stub.push_message(text)
+                await stub.wait_for_async("sendMessage", count=count, ok=True)
+    run(scenario())
+    first, thanks, follow_up = [m["text"] for m in replies(stub)]
+    assert thanks == "Glad to help. Ask me anything else about the news."
+    assert "recording studio" in follow_up.split("<b>Sources</b>")[0]
+
+
 def test_a_follow_up_uses_the_conversation_until_new_forgets_it(stub: BotApiStub, newsbot: BotState) -> None:
     async def scenario():
         async with running(newsbot, stub):
