@@ -26,8 +26,11 @@ _SPACE = re.compile(r"\s+")
 
 
 def asks_for_news(query: Query) -> bool:
-    """Whether the question asks what is new, in general, rather than about a subject."""
+    """Whether the question asks what is new, in general, rather than about a subject (a follow-up
+    resolved against the question before it is about that question's subject)."""
     question = query.question
+    if query.text != question:
+        return False
     if query.frame.phrase:
         question = question.replace(query.frame.phrase, " ")
     words = set(content_terms(_SPACE.sub(" ", question)))

@@ -51,6 +51,9 @@ class AnswerEngine:
     ) -> Answer:
         question = validate_question(question)
         kind = follow_up_kind(question) if history else "alone"
+        if kind == "more":
+            said = " ".join(turn.answer for turn in history)
+            return self.run(self.query(question, today, mode, filters, history[-1].question, said))
         text = with_context(question, history) if kind == "needs" else question
         answer = self.run(self.query(question, today, mode, filters, text))
         if kind == "maybe" and answer.abstained:
@@ -60,10 +63,11 @@ class AnswerEngine:
         return answer
 
     def query(self, question: str, today: dt.date | None = None, mode: Mode = Mode.HYBRID,
-              filters: Filters = Filters(), text: str | None = None) -> Query:
+              filters: Filters = Filters(), text: str | None = None, said: str = "") -> Query:
         """The encoded `Query` for a validated question, searching `text` (default: the question)
         within the dates its time words name, counted from `today`; a follow-up that names no time
-        keeps the time of the question it follows ("by how much?" after one about July 2022)."""
+        keeps the time of the question it follows ("by how much?" after one about July 2022); the
+        sentences of `said` are not quoted again."""
         today = today or dt.date.today()
         frame = time_frame(question, today)
         if text and text != question and frame == TimeFrame():
@@ -71,7 +75,7 @@ class AnswerEngine:
         if frame.since or frame.until:
             filters = Filters(since=frame.since, until=frame.until, sources=filters.sources)
         text = text or question
-        return Query(question, text, self.embedder.encode_query(text), frame, filters, Mode(mode), today)
+        return Query(question, text, self.embedder.encode_query(text), frame, filters, Mode(mode), today, said)
 
     def run(self, query: Query) -> Answer:
         """The pipeline over one encoded query (`--log-level DEBUG` shows each stage's output); a

@@ -21,6 +21,8 @@ MAX_QUESTION_CHARS = 500
 MAX_QUERY_CHARS = 400
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CONNECTIVE = re.compile(r"^\s*(?:and|but|so|also|then|what about|how about|what of|and what)\b", re.IGNORECASE)
+_MORE = re.compile(r"\b(?:more|else|further|details?|elaborate|continue|go\s+on|expand)\b", re.IGNORECASE)
+_MORE_WORDS = frozenset("tell details detail elaborate continue expand please info information".split())
 _PRONOUN = re.compile(r"\b(?:it|its|they|them|their|he|him|his|she|her|this|these|those)\b", re.IGNORECASE)
 
 
@@ -32,7 +34,8 @@ class QuestionError(ValueError):
 class Query:
     """What every stage reads: the question as asked, the text searched for (the question, or the
     question with the one before it), that text's vector, and when and where to look; `today` is
-    the day it is asked, which its time words count from."""
+    the day it is asked, which its time words count from; `said` is what the conversation has
+    answered already, whose sentences are not quoted again ("tell me more")."""
 
     question: str
     text: str
@@ -41,6 +44,7 @@ class Query:
     filters: Filters
     mode: Mode
     today: dt.date
+    said: str = ""
 
 
 def validate_question(question: str) -> str:
@@ -60,9 +64,12 @@ def validate_question(question: str) -> str:
 
 
 def follow_up_kind(question: str) -> str:
-    """"needs" when the question cannot stand alone (a leading "and"/"what about", a pronoun,
-    no content words), "maybe" when it is short, "alone" otherwise."""
+    """"more" when it asks for more of the previous answer ("tell me more", "what else?"), "needs"
+    when it cannot stand alone (a leading "and"/"what about", a pronoun, no content words), "maybe"
+    when it is short, "alone" otherwise."""
     terms = content_terms(question)
+    if _MORE.search(question) and set(terms) <= _MORE_WORDS:
+        return "more"
     if not terms or _CONNECTIVE.search(question) or _PRONOUN.search(question):
         return "needs"
     return "maybe" if len(terms) < 3 else "alone"

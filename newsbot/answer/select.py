@@ -130,13 +130,14 @@ class Features:
 def sentence_features(query: Query, passages: list[RankedPassage], expected: Expected,
                       read: int | None = None) -> Iterator[tuple[SentenceEvidence, Features]]:
     """(sentence, features) for the distinct sentences of the first `read` of `passages` (all by
-    default) that are not debris; support and recency are counted over all of `passages`, as the
+    default) that are not debris and not said already in the conversation; support and recency are counted over all of `passages`, as the
     scorer was fitted."""
     seen: set[tuple[str, int]] = set()
     sentences: list[tuple[SentenceEvidence, RankedPassage]] = []
     for passage in passages:
         for sentence in passage.sentences:
-            if (sentence.hit.article.id, sentence.start) not in seen and not is_debris(sentence.text):
+            if ((sentence.hit.article.id, sentence.start) not in seen and not is_debris(sentence.text)
+                    and not (query.said and sentence.text in query.said)):
                 seen.add((sentence.hit.article.id, sentence.start))
                 sentences.append((sentence, passage))
     found_in = [tuple(new_candidates(s.text, expected, query.text)) if expected.kind else () for s, _ in sentences]

@@ -148,6 +148,23 @@ def test_a_follow_up_keeps_the_time_of_the_question_it_follows(engine) -> None:
     assert "12 million" in answer.text
 
 
+def test_tell_me_more_quotes_what_was_not_said_about_the_same_subject(engine) -> None:
+    first = engine.answer("How much will the Marlow cycling bridge cost?", today=dt.date(2024, 3, 20))
+    history = [Turn(first.query, first.text)]
+    more = engine.answer("Tell me more", history, today=dt.date(2024, 3, 20))
+    assert not more.abstained and more.query == first.query
+    assert all(part.text not in first.text for part in more.parts)
+    assert all("Marlow" in c.title or "bridge" in c.passage for c in more.citations)
+    also = engine.answer("What else?", [*history, Turn(more.query, more.text)], today=dt.date(2024, 3, 20))
+    assert all(part.text not in first.text + more.text for part in also.parts)
+
+
+def test_a_follow_up_about_what_happened_is_not_a_news_digest(engine) -> None:
+    history = [Turn("Which comet did astronomers at the Kelvor observatory discover?", "Kelvor-7 [1]")]
+    answer = engine.answer("What happened to it?", history, today=dt.date(2024, 3, 20))
+    assert not answer.listed and "Kelvor" in answer.query
+
+
 def test_a_short_new_question_is_not_answered_with_the_previous_ones_article(engine) -> None:
     history = [Turn("Which comet did astronomers at the Kelvor observatory discover?", "Kelvor-7 [1]")]
     assert engine.answer("Who leads Apple?").abstained
