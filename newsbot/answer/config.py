@@ -69,7 +69,7 @@ class CompositionConfig:
     keep_within: float
     duplicate_above: float
     short_answer_above: float
-    digest_articles: int
+    digest_stories: int
 
 
 @dataclass(frozen=True)

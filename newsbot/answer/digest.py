@@ -5,14 +5,17 @@ first, instead of with sentences that resemble the words "latest news"."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from newsbot.answer.compose import citation
 from newsbot.answer.debris import is_debris
 from newsbot.answer.query import Query
 from newsbot.answer.terms import content_terms
-from newsbot.answer.types import Answer, AnswerPart
+from newsbot.answer.types import Answer, AnswerPart, Citation
 from newsbot.index.search import Hit, Searcher
+from newsbot.index.store import SentenceVector
 
 # Words of a question that asks for news in general; any other word names a subject to answer about.
 _GENERAL = frozenset("""
@@ -38,31 +41,58 @@ def asks_for_news(query: Query) -> bool:
 
 
 class Digest:
-    """Query → the leads of the newest `articles` articles within its dates and not after the day it
-    is asked, or None when none are indexed."""
+    """Query → the leads of the newest `stories` articles within its dates and not after the day it
+    is asked, one part per story (leads at least `duplicate_above` alike, the same wire story in
+    several outlets, are one part citing each), or None when no article of those dates is indexed."""
 
-    def __init__(self, searcher: Searcher, articles: int) -> None:
+    def __init__(self, searcher: Searcher, stories: int, duplicate_above: float) -> None:
         self.searcher = searcher
-        self.articles = articles
+        self.stories = stories
+        self.duplicate_above = duplicate_above
 
     def run(self, query: Query) -> Answer | None:
         filters = query.filters
         until = min(filters.until or query.today, query.today)  # nothing newer than the day asked
-        hits = self.searcher.latest(self.articles, replace(filters, until=until))
-        leads = [(hit, lead) for hit, sentences in zip(hits, self.searcher.sentences(hits))
-                 for lead in [_lead(hit, sentences)] if lead]
-        if not leads:
+        hits = self.searcher.latest(CANDIDATES * self.stories, replace(filters, until=until))
+        stories: list[list[tuple[Hit, Lead]]] = []
+        for hit, sentences in zip(hits, self.searcher.sentences(hits)):
+            lead = _lead(hit, sentences)
+            if lead is None:
+                continue
+            same = next((s for s in stories if float(s[0][1].vector @ lead.vector) >= self.duplicate_above), None)
+            if same is not None:
+                same.append((hit, lead))
+            elif len(stories) < self.stories:
+                stories.append([(hit, lead)])
+        if not stories:
             return None
-        citations = tuple(citation(n, hit, *lead) for n, (hit, lead) in enumerate(leads, start=1))
-        parts = tuple(AnswerPart(c.sentence, (c.n,)) for c in citations)
-        return Answer(query.question, query.text, parts, citations, 1.0, False, query.frame, tuple(hits), listed=True)
+        citations: list[Citation] = []
+        parts: list[AnswerPart] = []
+        for story in stories:
+            first = len(citations) + 1
+            citations += [citation(len(citations) + 1, hit, lead.text, lead.start, lead.end) for hit, lead in story]
+            parts.append(AnswerPart(story[0][1].text, tuple(range(first, len(citations) + 1))))
+        return Answer(query.question, query.text, tuple(parts), tuple(citations), 1.0, False, query.frame,
+                      tuple(hits), listed=True)
 
 
-def _lead(hit: Hit, sentences) -> tuple[str, int, int] | None:
-    """The first quotable sentence of a passage (text, start, end), if any."""
+CANDIDATES = 3  # newest articles read per story shown, so stories told twice still fill the digest
+
+
+@dataclass(frozen=True)
+class Lead:
+    """An article's first quotable sentence (offsets index the article text) and its vector."""
+
+    text: str
+    start: int
+    end: int
+    vector: np.ndarray
+
+
+def _lead(hit: Hit, sentences: list[SentenceVector]) -> Lead | None:
     first = hit.passage.start
     for sentence in sentences:
         text = hit.passage.text[sentence.start - first : sentence.end - first]
         if not is_debris(text):
-            return text, sentence.start, sentence.end
+            return Lead(text, sentence.start, sentence.end, sentence.vector)
     return None

@@ -69,3 +69,16 @@ def test_no_articles_of_those_dates_is_not_a_digest(app) -> None:
 ])
 def test_only_questions_without_a_subject_ask_for_news(app, question: str, general: bool) -> None:
     assert asks_for_news(app.engine.query(question, TODAY)) is general
+
+
+def test_one_story_told_by_two_outlets_is_one_line_citing_both(tmp_path, embedder) -> None:
+    story = "The Tilby ferry resumed sailings on Monday after a two-week strike by its crews ended."
+    settings = dated_index(tmp_path / "index", [
+        ("2025-06-02", "Ferry back", f"{story} Passengers queued from dawn."),
+        ("2025-06-02", "Ferries sail again", f"{story.replace('Monday', 'Monday morning')} Crews won a pay rise."),
+        ("2025-06-01", "Library opens", "Tilby's mayor opened a new public library in the old corn exchange on Sunday."),
+    ])
+    with Newsbot.open(settings) as opened:
+        answer = opened.engine.answer("Any news this week?", today=dt.date(2025, 6, 3))
+    assert len(answer.parts) == 2 and answer.parts[0].citations == (1, 2) and answer.parts[1].citations == (3,)
+    assert {c.title for c in answer.citations[:2]} == {"Ferry back", "Ferries sail again"}
