@@ -46,3 +46,12 @@ def takes_ctrl_c() -> None:
     """For a child process (`preexec_fn`): Ctrl-C (SIGINT) stops it as it stops a command in a terminal,
     even when the tests run as a background job, whose children inherit SIGINT ignored."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def reranked(settings, question: str, today):
+    """The passages the engine of the index at `settings` re-ranks for `question` asked on `today`."""
+    from newsbot.app import Newsbot
+
+    with Newsbot.open(settings) as app:
+        query = app.engine.query(question, today)
+        return app.engine.rerank.run(query, app.engine.retrieve.run(query))

@@ -8,10 +8,9 @@ import datetime as dt
 import pytest
 
 from newsbot.answer.evidence import spelled_out
-from newsbot.app import Newsbot
 from newsbot.settings import Settings
 
-from shared import dated_index
+from shared import dated_index, reranked
 
 ARTICLES = [
     ("2025-05-12", "Quay shut after storm",
@@ -38,10 +37,7 @@ def settings(tmp_path_factory, embedder) -> Settings:
 
 
 def test_the_spelled_out_name_counts_as_the_question_word(settings) -> None:
-    with Newsbot.open(settings) as app:
-        engine = app.engine
-        query = engine.query("What did the OPA close?", dt.date(2025, 5, 14))
-        passages = engine.rerank.run(query, engine.retrieve.run(query))
+    passages = reranked(settings, "What did the OPA close?", dt.date(2025, 5, 14))
     shut = next(s for p in passages for s in p.sentences if "north quay" in s.text)
     waiting = next(s for p in passages for s in p.sentences if "Dockers" in s.text)
     assert shut.terms > 0 and waiting.terms == 0
