@@ -23,9 +23,18 @@ _GENERAL = frozenset("""
     stories story top updates update events today tonight yesterday week weekend month year day days
     tell give whats anything world right now please
 """.split())
+_TIME_WORDS = frozenset("today tonight yesterday week weekend month year day days now".split())
 _ASKS_FOR_NEWS = frozenset("news new newest latest happened happen happening happens going headlines headline "
                            "stories story updates update events".split())
+_EXPLICIT = frozenset("news newest latest headlines headline stories story updates update".split())
 _SPACE = re.compile(r"\s+")
+
+
+def refers_back(question: str) -> bool:
+    """Whether a question that could ask for news in general ("What happened?", "What's going on?")
+    names neither news nor a time: in a conversation it asks about the subject of the one before."""
+    words = set(content_terms(question))
+    return bool(words) and words <= _GENERAL - _EXPLICIT - _TIME_WORDS
 
 
 def asks_for_news(query: Query) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from newsbot.answer.compose import Composer
 from newsbot.answer.config import AnswerConfig, load_config
-from newsbot.answer.digest import Digest, asks_for_news
+from newsbot.answer.digest import Digest, asks_for_news, refers_back
 from newsbot.answer.evidence import Reranker
 from newsbot.answer.query import Query, QuestionError, follow_up_kind, speaks_to, validate_question, with_context
 from newsbot.answer.reader import Reader, shipped_reader
@@ -51,6 +51,8 @@ class AnswerEngine:
     ) -> Answer:
         question = validate_question(question)
         kind = follow_up_kind(question) if history else "alone"
+        if kind == "maybe" and refers_back(question):
+            kind = "needs"
         if kind == "more":
             said = " ".join(turn.answer for turn in history)
             return self.run(self.query(question, today, mode, filters, history[-1].question, said))

@@ -159,10 +159,12 @@ def test_tell_me_more_quotes_what_was_not_said_about_the_same_subject(engine) ->
     assert all(part.text not in first.text + more.text for part in also.parts)
 
 
-def test_a_follow_up_about_what_happened_is_not_a_news_digest(engine) -> None:
+@pytest.mark.parametrize("question", ["What happened to it?", "What happened?", "what's going on?"])
+def test_a_follow_up_about_what_happened_is_not_a_news_digest(engine, question: str) -> None:
     history = [Turn("Which comet did astronomers at the Kelvor observatory discover?", "Kelvor-7 [1]")]
-    answer = engine.answer("What happened to it?", history, today=dt.date(2024, 3, 20))
+    answer = engine.answer(question, history, today=dt.date(2024, 3, 20))
     assert not answer.listed and "Kelvor" in answer.query
+    assert engine.answer("What's the latest news?", history, today=dt.date(2024, 3, 20)).listed
 
 
 def test_a_short_new_question_is_not_answered_with_the_previous_ones_article(engine) -> None:
