@@ -30,6 +30,10 @@ class QuestionError(ValueError):
     """The question cannot be answered as written; the message says what to change."""
 
 
+class SmallTalk(QuestionError):
+    """Not a question but a greeting, thanks or goodbye; the message is the reply in kind."""
+
+
 @dataclass(frozen=True)
 class Query:
     """What every stage reads: the question as asked, the text searched for (the question, or the
@@ -59,7 +63,7 @@ def validate_question(question: str) -> str:
         raise QuestionError(f"That question is too long ({len(text)} characters; at most {MAX_QUESTION_CHARS}).")
     reply = small_talk_reply(text)
     if reply:
-        raise QuestionError(reply)
+        raise SmallTalk(reply)
     return text
 
 

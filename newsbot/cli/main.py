@@ -203,12 +203,17 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from newsbot.answer.query import SmallTalk
     from newsbot.answer.types import answer_record
     from newsbot.app import Newsbot
     from newsbot.cli import render
 
     with Newsbot.open(settings) as app:
-        answer = app.ask(args.question, today=args.ref_date)
+        try:
+            answer = app.ask(args.question, today=args.ref_date)
+        except SmallTalk as reply:
+            print(json.dumps({"reply": str(reply)}, ensure_ascii=False) if args.json else reply)
+            return EXIT_OK
     if args.json:
         print(json.dumps(answer_record(answer), indent=2, ensure_ascii=False))
     else:

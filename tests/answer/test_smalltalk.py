@@ -3,9 +3,12 @@ every front end shows as it is), and never a search; a question that starts with
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from newsbot.answer.query import QuestionError, validate_question
+from newsbot.answer.query import SmallTalk, validate_question
+from newsbot.cli.main import main
 from newsbot.answer.smalltalk import small_talk_reply
 
 
@@ -16,7 +19,7 @@ from newsbot.answer.smalltalk import small_talk_reply
 ])
 def test_small_talk_gets_a_reply_in_kind(message: str, starts: str) -> None:
     assert small_talk_reply(message).startswith(starts)
-    with pytest.raises(QuestionError, match=f"^{starts}"):
+    with pytest.raises(SmallTalk, match=f"^{starts}"):
         validate_question(message)
 
 
@@ -25,3 +28,10 @@ def test_small_talk_gets_a_reply_in_kind(message: str, starts: str) -> None:
 def test_a_question_is_never_small_talk(message: str) -> None:
     assert small_talk_reply(message) is None
     assert validate_question(message) == message
+
+
+def test_ask_replies_in_kind_and_succeeds(capsys, built_index) -> None:
+    assert main(["ask", "thanks!", "--index", str(built_index)]) == 0
+    assert capsys.readouterr().out.startswith("Glad to help")
+    assert main(["ask", "hello", "--index", str(built_index), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["reply"].startswith("Hello!")
