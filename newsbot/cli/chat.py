@@ -15,7 +15,8 @@ from newsbot.answer.engine import QuestionError
 from newsbot.answer.types import Answer, Turn
 from newsbot.app import Newsbot
 
-HELP = """Ask anything about the articles, in plain words; follow-up questions use the conversation.
+HELP = """Ask anything about the articles, in plain words; follow-up questions ("and the warhead?",
+"tell me more") use the conversation.
 "What's the latest news?" or "What happened this week?" lists the newest stories.
 Commands:
   /sources   the passages behind the last answer

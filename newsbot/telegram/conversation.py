@@ -80,7 +80,7 @@ class Conversation:
     def help_text(self) -> str:
         name = f"@{self.newsbot.username}" if self.newsbot.username else "me"
         return ("Ask in plain words, e.g. “What did North Korea test in January 2022?”. "
-                "Follow-up questions (“and the warhead?”) use our conversation; /new forgets it. "
+                "Follow-up questions (“and the warhead?”, “tell me more”) use our conversation; /new forgets it. "
                 "Times like “last week” or “in 2021” narrow the search to those dates; "
                 "“What's the latest news?” or “What happened this week?” lists the newest stories. "
                 "Under each answer, tap a source to read the passage, or 👍/👎 to tell me how I did.\n"
