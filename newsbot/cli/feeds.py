@@ -8,6 +8,7 @@ import sys
 import threading
 from contextlib import contextmanager
 
+from newsbot.cli.errors import CliError
 from newsbot.settings import Settings
 
 WATCH_MAX_SLEEP_SECONDS = 60.0
@@ -30,7 +31,6 @@ def add_feed_commands(commands, common: argparse.ArgumentParser) -> None:
 
 
 def _book(settings: Settings, create: bool = False):
-    from newsbot.cli.main import CliError
     from newsbot.feeds.book import FeedBook
     from newsbot.index.store import index_exists
 
@@ -48,7 +48,6 @@ def _when(moment: dt.datetime | None) -> str:
 
 
 def cmd_feeds_add(args: argparse.Namespace, settings: Settings) -> int:
-    from newsbot.cli.main import CliError
     from newsbot.feeds.book import FeedBookError
     from newsbot.feeds.schedule import format_interval, parse_interval
     from newsbot.web.fetch import FetchError, check_url
@@ -84,7 +83,6 @@ def cmd_feeds_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feeds_remove(args: argparse.Namespace, settings: Settings) -> int:
-    from newsbot.cli.main import CliError
     from newsbot.feeds.book import FeedBookError
 
     with _book(settings) as book:
@@ -97,7 +95,6 @@ def cmd_feeds_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feeds_poll(args: argparse.Namespace, settings: Settings) -> int:
-    from newsbot.cli.main import CliError
     from newsbot.feeds.book import FeedBookError
 
     with _book(settings) as book, _poller(settings, book) as poller:

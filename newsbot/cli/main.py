@@ -12,14 +12,10 @@ import textwrap
 from pathlib import Path
 
 from newsbot.settings import Settings, SettingsError
+from newsbot.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, CliError
 from newsbot.cli.feeds import FEED_COMMANDS, add_feed_commands
 from newsbot.index.backends import BACKENDS
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-class CliError(Exception):
-    """An error to show the user as one line, without a traceback."""
 
 
 def _date(value: str):
