@@ -52,7 +52,9 @@ def asks_for_news(query: Query) -> bool:
 class Digest:
     """Query → the leads of the newest `stories` articles within its dates and not after the day it
     is asked, one part per story (leads at least `duplicate_above` alike, the same wire story in
-    several outlets, are one part citing each), or None when no article of those dates is indexed."""
+    several outlets, are one part citing each). With no article of its dates, an abstention whose
+    closest articles are the newest of any date (what the archive does hold); None when no dated
+    article is indexed at all."""
 
     def __init__(self, searcher: Searcher, stories: int, duplicate_above: float) -> None:
         self.searcher = searcher
@@ -74,7 +76,8 @@ class Digest:
             elif len(stories) < self.stories:
                 stories.append([(hit, lead)])
         if not stories:
-            return None
+            newest = self.searcher.latest(self.stories, replace(filters, since=None, until=query.today))
+            return Answer(query.question, query.text, (), (), 0.0, True, query.frame, tuple(newest)) if newest else None
         citations: list[Citation] = []
         parts: list[AnswerPart] = []
         for story in stories:

@@ -54,8 +54,10 @@ def test_a_time_in_the_question_chooses_the_articles(app) -> None:
     assert app.engine.answer("What happened in May 2025?", today=TODAY).parts[0].text == LEADS["2025-05-20"]
 
 
-def test_no_articles_of_those_dates_is_not_a_digest(app) -> None:
-    assert app.engine.answer("Any news today?", today=dt.date(2025, 6, 20)).abstained
+def test_no_articles_of_those_dates_says_so_and_shows_the_newest(app) -> None:
+    answer = app.engine.answer("Any news today?", today=dt.date(2025, 6, 20))
+    assert answer.abstained and answer.parts == ()
+    assert [h.article.date.isoformat() for h in answer.closest_articles()] == ["2025-06-09", "2025-06-04", "2025-06-02"]
 
 
 @pytest.mark.parametrize("question, general", [
