@@ -38,9 +38,11 @@ def refers_back(question: str) -> bool:
 
 
 def asks_for_news(query: Query) -> bool:
-    """Whether the question asks what is new, in general, rather than about a subject (a follow-up
-    resolved against the question before it is about that question's subject)."""
-    question = query.question
+    """Whether the question asks what is new, in general, rather than about a subject. A follow-up
+    resolved against the question before it is about that question's subject; more of an answer
+    (`query.said`: "tell me more") asks what the question before it asked, so after a digest it
+    asks for the next stories."""
+    question = query.text if query.said else query.question
     if query.text != question:
         return False
     if query.frame.phrase:
@@ -64,11 +66,12 @@ class Digest:
     def run(self, query: Query) -> Answer | None:
         filters = query.filters
         until = min(filters.until or query.today, query.today)  # nothing newer than the day asked
-        hits = self.searcher.latest(CANDIDATES * self.stories, replace(filters, until=until))
+        listed = query.said.count("• ")  # the stories of digests already given in the conversation
+        hits = self.searcher.latest(CANDIDATES * (self.stories + listed), replace(filters, until=until))
         stories: list[list[tuple[Hit, Lead]]] = []
         for hit, sentences in zip(hits, self.searcher.sentences(hits)):
             lead = _lead(hit, sentences)
-            if lead is None:
+            if lead is None or lead.text in query.said:
                 continue
             same = next((s for s in stories if float(s[0][1].vector @ lead.vector) >= self.duplicate_above), None)
             if same is not None:

@@ -4,10 +4,14 @@ newest first and cited; a question about a subject never does."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
+from newsbot.answer.config import load_config
 from newsbot.answer.digest import asks_for_news
+from newsbot.answer.engine import AnswerEngine
+from newsbot.answer.types import Turn
 from newsbot.app import Newsbot
 from newsbot.settings import Settings
 
@@ -84,3 +88,15 @@ def test_one_story_told_by_two_outlets_is_one_line_citing_both(tmp_path, embedde
         answer = opened.engine.answer("Any news this week?", today=dt.date(2025, 6, 3))
     assert len(answer.parts) == 2 and answer.parts[0].citations == (1, 2) and answer.parts[1].citations == (3,)
     assert {c.title for c in answer.citations[:2]} == {"Ferry back", "Ferries sail again"}
+
+
+def test_more_after_a_digest_is_the_next_stories(app) -> None:
+    config = load_config()
+    engine = AnswerEngine(app.engine.retrieve.searcher, replace(config, composition=replace(config.composition, digest_stories=2)))
+    first = engine.answer("Headlines", today=TODAY)
+    more = engine.answer("Tell me more", [Turn(first.query, first.text)], today=TODAY)
+    days = sorted(LEADS, reverse=True)
+    assert [c.date.isoformat() for c in first.citations] == days[:2]
+    assert more.listed and [c.date.isoformat() for c in more.citations] == days[2:]
+    history = [Turn(first.query, first.text), Turn(more.query, more.text)]
+    assert engine.answer("What else?", history, today=TODAY).abstained  # every story told
