@@ -17,16 +17,13 @@ from newsbot.answer.types import Answer, AnswerPart, Citation
 from newsbot.index.search import Hit, Searcher
 from newsbot.index.store import SentenceVector
 
-# Words of a question that asks for news in general; any other word names a subject to answer about.
-_GENERAL = frozenset("""
-    news new newest latest recent recently lately happened happen happening happens going headlines headline
-    stories story top updates update events today tonight yesterday week weekend month year day days
-    tell give whats anything world right now please
-""".split())
-_TIME_WORDS = frozenset("today tonight yesterday week weekend month year day days now".split())
-_ASKS_FOR_NEWS = frozenset("news new newest latest happened happen happening happens going headlines headline "
-                           "stories story updates update events".split())
+# A question asks for news in general when every content word is one of these: words that ask for
+# news by name, words that may ask what happened (or, in a conversation, what happened to the
+# subject of the question before), time words, and small words of such requests.
 _EXPLICIT = frozenset("news newest latest headlines headline stories story updates update".split())
+_ASKS_FOR_NEWS = _EXPLICIT | frozenset("new happened happen happening happens going events".split())
+_TIME_WORDS = frozenset("today tonight yesterday week weekend month year day days now recent recently lately".split())
+_GENERAL = _ASKS_FOR_NEWS | _TIME_WORDS | frozenset("top tell give whats anything world right please".split())
 _SPACE = re.compile(r"\s+")
 
 
@@ -49,6 +46,9 @@ def asks_for_news(query: Query) -> bool:
         question = question.replace(query.frame.phrase, " ")
     words = set(content_terms(_SPACE.sub(" ", question)))
     return bool(words) and words <= _GENERAL and bool(words & _ASKS_FOR_NEWS or query.frame.since or query.frame.until)
+
+
+CANDIDATES = 3  # newest articles read per story shown, so stories told twice still fill the digest
 
 
 class Digest:
@@ -89,9 +89,6 @@ class Digest:
             parts.append(AnswerPart(story[0][1].text, tuple(range(first, len(citations) + 1))))
         return Answer(query.question, query.text, tuple(parts), tuple(citations), 1.0, False, query.frame,
                       tuple(hits), listed=True)
-
-
-CANDIDATES = 3  # newest articles read per story shown, so stories told twice still fill the digest
 
 
 @dataclass(frozen=True)
