@@ -16,6 +16,7 @@ from newsbot.answer.smalltalk import small_talk_reply
     ("hi", "Hello!"), ("Hello there!", "Hello!"), ("good morning :)", "Hello!"),
     ("Thanks!", "Glad to help"), ("thank you so much", "Glad to help"), ("ok", "Glad to help"),
     ("bye", "Goodbye"), ("see you later!", "Goodbye"),
+    ("ok thanks", "Glad to help"), ("hi, thanks!", "Glad to help"), ("ok thanks, bye", "Goodbye"),
 ])
 def test_small_talk_gets_a_reply_in_kind(message: str, starts: str) -> None:
     assert small_talk_reply(message).startswith(starts)
