@@ -74,6 +74,21 @@ def spelled_out(question: str, texts: list[str]) -> dict[str, frozenset[str]]:
     return found
 
 
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+
+
+def of_the_year(question: str) -> Callable[[Hit], bool]:
+    """Whether a passage can speak of the years the question names ("the 2018 World Cup", "in 2030"):
+    it names one, or its article's title does, or its article is dated in one. A question with no
+    year takes every passage."""
+    years = set(_YEAR.findall(question))
+    if not years:
+        return lambda hit: True
+    return lambda hit: (bool(years & set(_YEAR.findall(hit.passage.text)))
+                        or bool(years & set(_YEAR.findall(hit.article.title)))
+                        or (hit.article.date is not None and str(hit.article.date.year) in years))
+
+
 class Reranker:
     """Pool → passages ordered by evidence, the best `keep` of them."""
 
@@ -97,6 +112,11 @@ class Reranker:
         floor = min((h.similarity for h in pool.hits if h.similarity is not None), default=0.0)
         passages = [self._passage(query, hit, sentences, terms, floor, found) for hit, sentences in zip(pool.hits, pool.sentences)]
         ranked = sorted(passages, key=lambda p: -p.score)[: self.config.keep]
+        speaks_of = of_the_year(query.question)
+        if not any(speaks_of(p.hit) for p in passages):
+            # Nothing found speaks of the year asked about ("the 2018 World Cup" over 2022's news):
+            # what was found is about another year, so no passage is evidence of an answer.
+            ranked = [replace(p, score=0.0) for p in ranked]
         return [_reranked(p, rank) for rank, p in enumerate(ranked, start=1)]
 
     def _passage(self, query: Query, hit: Hit, sentences, terms: _TermWeights, floor: float,
