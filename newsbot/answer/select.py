@@ -130,8 +130,8 @@ class Features:
 def sentence_features(query: Query, passages: list[RankedPassage], expected: Expected,
                       read: int | None = None) -> Iterator[tuple[SentenceEvidence, Features]]:
     """(sentence, features) for the distinct sentences of the first `read` of `passages` (all by
-    default) that are not debris and not said already in the conversation; support and recency are counted over all of `passages`, as the
-    scorer was fitted."""
+    default) that are not debris and not said already in the conversation; support and recency
+    are counted over all of `passages`, as the scorer was fitted."""
     seen: set[tuple[str, int]] = set()
     sentences: list[tuple[SentenceEvidence, RankedPassage]] = []
     for passage in passages:

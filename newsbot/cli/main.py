@@ -11,11 +11,10 @@ import sys
 import textwrap
 from pathlib import Path
 
-from newsbot.settings import Settings, SettingsError
 from newsbot.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, CliError
 from newsbot.cli.feeds import FEED_COMMANDS, add_feed_commands
 from newsbot.index.backends import BACKENDS
-
+from newsbot.settings import Settings, SettingsError
 
 
 def _date(value: str):
