@@ -268,7 +268,7 @@ class Database:
 
     def latest_passages(self, k: int, filters: Filters) -> list[int]:
         where, params = _where(filters)
-        # Newest by the date index, ties in the order added (rowid), so no article table is sorted.
+        # Newest first by the date index (ties in the order added: rowid), so only the k rows kept are sorted.
         rows = self._rows("SELECT p.rowid FROM (SELECT a.id, a.date, a.rowid AS added FROM articles a"
                           f" WHERE a.date IS NOT NULL AND {where} ORDER BY a.date DESC, a.rowid DESC LIMIT ?) n"
                           " JOIN passages p ON p.article_id = n.id AND p.ordinal = 0 ORDER BY n.date DESC, n.added DESC",
