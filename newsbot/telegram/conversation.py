@@ -82,12 +82,17 @@ class Conversation:
         return ("Ask in plain words, e.g. “What did North Korea test in January 2022?”. "
                 "Follow-up questions (“and the warhead?”, “tell me more”) use our conversation; /new forgets it. "
                 "Times like “last week” or “in 2021” narrow the search to those dates; "
-                "“What's the latest news?” or “What happened this week?” lists the newest stories. "
+                "“What's the latest news?” (or /latest) or “What happened this week?” lists the newest stories. "
                 "Under each answer, tap a source to read the passage, or 👍/👎 to tell me how I did.\n"
                 f"In groups, mention {name}, reply to me, or use /ask followed by the question.")
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update.effective_message, self.help_text())
+
+    async def latest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/latest asks for the newest stories; words after it narrow them ("/latest this week")."""
+        words = " ".join(context.args or [])
+        await self.ask(update, context, f"What's the latest news on {words}?" if words else "What's the latest news?")
 
     async def new(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         context.chat_data["history"] = []

@@ -50,6 +50,18 @@ def test_start_a_cited_answer_with_buttons_and_a_sticker(stub: BotApiStub, newsb
     assert sticker["text"] == NON_TEXT_REPLY
 
 
+def test_latest_lists_the_newest_stories(stub: BotApiStub, newsbot: BotState) -> None:
+    async def scenario():
+        async with running(newsbot, stub):
+            stub.push_command("/latest")
+            await stub.wait_for_async("sendMessage", ok=True)
+    run(scenario())
+    [latest] = replies(stub)
+    assert_valid_html(latest)
+    said = latest["text"].split("<b>Sources</b>")[0]
+    assert said.startswith("• ") and said.count("• ") >= 2 and "[1]" in said and "[2]" in said
+
+
 def test_help_says_how_to_ask_here_and_in_groups(stub: BotApiStub, newsbot: BotState) -> None:
     async def scenario():
         async with running(newsbot, stub):
