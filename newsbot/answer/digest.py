@@ -25,6 +25,17 @@ _ASKS_FOR_NEWS = _EXPLICIT | frozenset("new happened happen happening happens go
 _TIME_WORDS = frozenset("today tonight yesterday week weekend month year day days now recent recently lately".split())
 _GENERAL = _ASKS_FOR_NEWS | _TIME_WORDS | frozenset("top tell give whats anything world right please".split())
 _SPACE = re.compile(r"\s+")
+_TIME_PREPOSITIONS = frozenset("in on from since during this last past".split())
+
+
+def latest_question(words: str = "") -> str:
+    """The question a /latest command asks: the newest stories, narrowed by the words after it
+    ("this week", "Tonga")."""
+    words = words.strip()
+    if not words:
+        return "What's the latest news?"
+    joined = "" if words.split()[0].lower() in _TIME_PREPOSITIONS else "on "
+    return f"What's the latest news {joined}{words}?"
 
 
 def refers_back(question: str) -> bool:

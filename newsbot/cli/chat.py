@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from newsbot.cli import render
+from newsbot.answer.digest import latest_question
 from newsbot.answer.engine import QuestionError
 from newsbot.answer.types import Answer, Turn
 from newsbot.app import Newsbot
@@ -19,6 +20,7 @@ HELP = """Ask anything about the articles, in plain words; follow-up questions (
 "tell me more") use the conversation.
 "What's the latest news?" or "What happened this week?" lists the newest stories.
 Commands:
+  /latest    the newest stories (/latest this week, /latest Tonga)
   /sources   the passages behind the last answer
   /new       forget the conversation
   /help      this text
@@ -62,9 +64,11 @@ def chat(app: Newsbot, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
         elif command == "/new":
             history.clear()
             print("Starting a new conversation.", file=stdout)
-        elif command.startswith("/"):
+        elif command.startswith("/") and command != "/latest":
             print(f"Unknown command {command}; try /help.", file=stdout)
         else:
+            if command == "/latest":
+                line = latest_question(line[len(command):])
             try:
                 last = app.ask(line, history, today=today)
             except QuestionError as exc:

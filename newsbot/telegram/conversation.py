@@ -23,6 +23,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from newsbot.answer.digest import latest_question
 from newsbot.answer.engine import QuestionError
 from newsbot.answer.types import Answer, Turn
 from newsbot.telegram import render
@@ -91,8 +92,7 @@ class Conversation:
 
     async def latest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/latest asks for the newest stories; words after it narrow them ("/latest this week")."""
-        words = " ".join(context.args or [])
-        await self.ask(update, context, f"What's the latest news on {words}?" if words else "What's the latest news?")
+        await self.ask(update, context, latest_question(" ".join(context.args or [])))
 
     async def new(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         context.chat_data["history"] = []

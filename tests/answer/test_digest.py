@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from newsbot.answer.config import load_config
-from newsbot.answer.digest import asks_for_news
+from newsbot.answer.digest import asks_for_news, latest_question
 from newsbot.answer.engine import AnswerEngine
 from newsbot.answer.types import Turn
 from newsbot.app import Newsbot
@@ -100,3 +100,24 @@ def test_more_after_a_digest_is_the_next_stories(app) -> None:
     assert more.listed and [c.date.isoformat() for c in more.citations] == days[2:]
     history = [Turn(first.query, first.text), Turn(more.query, more.text)]
     assert engine.answer("What else?", history, today=TODAY).abstained  # every story told
+
+
+@pytest.mark.parametrize("words, question", [
+    ("", "What's the latest news?"),
+    (" this week ", "What's the latest news this week?"),
+    ("in May 2025", "What's the latest news in May 2025?"),
+    ("the ferry", "What's the latest news on the ferry?"),
+])
+def test_the_latest_command_asks_in_words(words: str, question: str) -> None:
+    assert latest_question(words) == question
+
+
+def test_the_chat_latest_command_lists_the_newest_stories(app) -> None:
+    from io import StringIO
+
+    from newsbot.cli.chat import chat
+
+    out = StringIO()
+    assert chat(app, StringIO("/latest this week\n/quit\n"), out, today=TODAY, turns=3) == 0
+    lines = [line for line in out.getvalue().splitlines() if line.startswith("• ")]
+    assert [line[2:].split(" [")[0] for line in lines] == [LEADS["2025-06-09"], LEADS["2025-06-04"]]
