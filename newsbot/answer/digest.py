@@ -11,6 +11,7 @@ import numpy as np
 
 from newsbot.answer.compose import citation
 from newsbot.answer.debris import is_debris
+from newsbot.answer.evidence import sentence_text
 from newsbot.answer.query import Query
 from newsbot.answer.terms import content_terms
 from newsbot.answer.types import Answer, AnswerPart, Citation
@@ -113,9 +114,8 @@ class Lead:
 
 
 def _lead(hit: Hit, sentences: list[SentenceVector]) -> Lead | None:
-    first = hit.passage.start
     for sentence in sentences:
-        text = hit.passage.text[sentence.start - first : sentence.end - first]
+        text = sentence_text(hit, sentence.start, sentence.end)
         if not is_debris(text):
             return Lead(text, sentence.start, sentence.end, sentence.vector)
     return None

@@ -98,7 +98,7 @@ class Reranker:
                            config.passage_terms, config.title_terms)) or 1.0
 
     def run(self, query: Query, pool: Pool) -> list[RankedPassage]:
-        texts = {(hit.article.id, s.start): _text(hit, s.start, s.end)
+        texts = {(hit.article.id, s.start): sentence_text(hit, s.start, s.end)
                  for hit, sentences in zip(pool.hits, pool.sentences) for s in sentences}
         if not texts:
             return [RankedPassage(hit, (), 0.0) for hit in pool.hits][: self.config.keep]
@@ -123,7 +123,7 @@ class Reranker:
                  found: Callable[[str], frozenset[str]]) -> RankedPassage:
         evidence = tuple(
             SentenceEvidence(hit, text, s.start, s.end, float(s.vector @ query.vector), terms.share(found(text)), s.vector)
-            for s in sentences for text in (_text(hit, s.start, s.end),)
+            for s in sentences for text in (sentence_text(hit, s.start, s.end),)
         )
         if not evidence:
             return RankedPassage(hit, (), 0.0)
@@ -145,7 +145,8 @@ def nearness(hit: Hit, query: Query) -> float:
     return 1 / (1 + abs((query.today - date).days) / 7) if date else 0.0
 
 
-def _text(hit: Hit, start: int, end: int) -> str:
+def sentence_text(hit: Hit, start: int, end: int) -> str:
+    """The text of a sentence of `hit`'s passage, by its offsets in the article."""
     first = hit.passage.start
     return hit.passage.text[start - first : end - first]
 
