@@ -55,6 +55,8 @@ def chat(app: Newsbot, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
         if not line:
             continue
         command = line.split()[0].lower()
+        if command == "/latest":  # a question in words, answered like any other
+            line, command = latest_question(line[len(command):]), ""
         if command in ("/quit", "/exit", "/q"):
             return 0
         if command == "/help":
@@ -64,11 +66,9 @@ def chat(app: Newsbot, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
         elif command == "/new":
             history.clear()
             print("Starting a new conversation.", file=stdout)
-        elif command.startswith("/") and command != "/latest":
+        elif command.startswith("/"):
             print(f"Unknown command {command}; try /help.", file=stdout)
         else:
-            if command == "/latest":
-                line = latest_question(line[len(command):])
             try:
                 last = app.ask(line, history, today=today)
             except QuestionError as exc:
