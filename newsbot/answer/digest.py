@@ -1,6 +1,6 @@
 """News digests: a question that asks only what is new ("What's the latest news?", "What happened
-this week?") is answered with the lead sentence of each of the newest articles of its dates, newest
-first, instead of with sentences that resemble the words "latest news"."""
+this week?") is answered with the lead of each of the newest articles of its dates, newest first,
+instead of with sentences that resemble the words "latest news"."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from newsbot.answer.compose import citation
 from newsbot.answer.debris import is_debris
 from newsbot.answer.evidence import sentence_text
 from newsbot.answer.query import Query
-from newsbot.answer.terms import content_terms
+from newsbot.answer.terms import content_terms, stems
 from newsbot.answer.types import Answer, AnswerPart, Citation
 from newsbot.index.search import Hit, Searcher
 from newsbot.index.store import SentenceVector
@@ -61,6 +61,7 @@ def asks_for_news(query: Query) -> bool:
 
 
 CANDIDATES = 3  # newest articles read per story shown, so stories told twice still fill the digest
+LEAD_SENTENCES = 3  # an article's lead is one of its first quotable sentences
 
 
 class Digest:
@@ -105,7 +106,7 @@ class Digest:
 
 @dataclass(frozen=True)
 class Lead:
-    """An article's first quotable sentence (offsets index the article text) and its vector."""
+    """The sentence of an article that tells its story (offsets index the article text) and its vector."""
 
     text: str
     start: int
@@ -114,8 +115,15 @@ class Lead:
 
 
 def _lead(hit: Hit, sentences: list[SentenceVector]) -> Lead | None:
+    """Of the article's first `LEAD_SENTENCES` quotable sentences, the one that shares most words
+    with its title (the first of equals): a feature's scene-setting opening ("She couldn't sleep."),
+    a newsletter's greeting or an editor's note is not the story its headline tells."""
+    leads = []
     for sentence in sentences:
         text = sentence_text(hit, sentence.start, sentence.end)
         if not is_debris(text):
-            return Lead(text, sentence.start, sentence.end, sentence.vector)
-    return None
+            leads.append(Lead(text, sentence.start, sentence.end, sentence.vector))
+            if len(leads) == LEAD_SENTENCES:
+                break
+    title = stems(hit.article.title)
+    return max(leads, key=lambda lead: len(stems(lead.text) & title), default=None)

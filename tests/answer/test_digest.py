@@ -90,6 +90,20 @@ def test_one_story_told_by_two_outlets_is_one_line_citing_both(tmp_path, embedde
     assert {c.title for c in answer.citations[:2]} == {"Ferry back", "Ferries sail again"}
 
 
+def test_a_lead_is_the_opening_sentence_that_tells_the_headline_story(tmp_path, embedder) -> None:
+    bridge = "Tilby council approved the new harbour bridge on Tuesday after ten years of debate."
+    settings = dated_index(tmp_path / "index", [
+        ("2025-06-03", "Council approves Tilby harbour bridge",
+         f"Good morning, readers of the Tilby letter. {bridge} Work starts in the spring."),
+        ("2025-06-02", "Ferry strike ends", "The Tilby ferry resumed sailings on Monday after a strike ended. "
+         "Its crews won a pay rise."),
+    ])
+    with Newsbot.open(settings) as opened:
+        answer = opened.engine.answer("What's the latest news?", today=dt.date(2025, 6, 4))
+    assert [p.text for p in answer.parts] == [bridge, "The Tilby ferry resumed sailings on Monday after a strike ended."]
+    assert answer.citations[0].sentence == bridge
+
+
 def test_more_after_a_digest_is_the_next_stories(app) -> None:
     config = load_config()
     engine = AnswerEngine(app.engine.retrieve.searcher, replace(config, composition=replace(config.composition, digest_stories=2)))
