@@ -26,6 +26,7 @@ GOLD = [
  ["Sales reached 1.2m units, up from 900,000.", "Analysts at J.P. Morgan were surprised."],
  ["She said: \"I am leaving.\"", "Then she left."],
  ["The storm hit at approx. 4 a.m.", "Over 10,000 homes lost power."],
+ ["Polls close at 8 p.m. ET Tuesday in most states.", "Results come later."],
 ]
 def run(name: str, split) -> None:
     ok = 0; t = 0.0; bad = []
@@ -51,6 +52,9 @@ def splitters() -> dict:
         import sentencex
 
         found["sentencex"] = lambda text: list(sentencex.segment("en", text))
+        from newsbot.index.sentences import split_sentences
+
+        found["newsbot"] = lambda text: [s.text for s in split_sentences(text)]  # sentencex, clock times joined
     if importlib.util.find_spec("pysbd"):
         import pysbd
 

@@ -28,6 +28,20 @@ def test_sentences_survive_abbreviations_numbers_and_quotes() -> None:
     assert all(NEWS[s.start:s.end] == s.text for s in split_sentences(NEWS))
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("The ferry leaves at 8 p.m. Saturday from the north quay. Tickets are free.",
+     ["The ferry leaves at 8 p.m. Saturday from the north quay.", "Tickets are free."]),
+    ("The vote opens at 7:30 a.m. Oct. 5 and closes at 9 p.m. ET on the same day.",
+     ["The vote opens at 7:30 a.m. Oct. 5 and closes at 9 p.m. ET on the same day."]),
+    ("Markets open at 10 a.m. Mondays and Fridays in June.", ["Markets open at 10 a.m. Mondays and Fridays in June."]),
+    ("The storm peaked at 4 a.m. The river rose by a metre.", ["The storm peaked at 4 a.m.", "The river rose by a metre."]),
+])
+def test_a_clock_time_goes_on_with_its_day_date_or_zone(text: str, expected: list[str]) -> None:
+    sentences = split_sentences(text, offset=7)
+    assert [s.text for s in sentences] == expected
+    assert all(text[s.start - 7 : s.end - 7] == s.text for s in sentences)
+
+
 def sentence_edges(text: str) -> tuple[set[int], set[int]]:
     article = make_article(text, path="x")
     sentences = split_sentences(article.text)
