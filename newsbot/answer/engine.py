@@ -66,7 +66,7 @@ class AnswerEngine:
 
     def query(self, question: str, today: dt.date | None = None, mode: Mode = Mode.HYBRID,
               filters: Filters = Filters(), text: str | None = None, said: str = "") -> Query:
-        """The encoded `Query` for a validated question, searching `text` (default: the question)
+        """The `Query` for a validated question, searching `text` (default: the question)
         within the dates its time words name, counted from `today`; a follow-up that names no time
         keeps the time of the question it follows ("by how much?" after one about July 2022); the
         sentences of `said` are not quoted again."""
@@ -77,7 +77,7 @@ class AnswerEngine:
         if frame.since or frame.until:
             filters = Filters(since=frame.since, until=frame.until, sources=filters.sources)
         text = text or question
-        return Query(question, text, self.embedder.encode_query(text), frame, filters, Mode(mode), today, said)
+        return Query(question, text, frame, filters, Mode(mode), today, said)
 
     def run(self, query: Query) -> Answer:
         """The pipeline over one encoded query (`--log-level DEBUG` shows each stage's output); a

@@ -110,7 +110,8 @@ class Reranker:
 
         terms = _TermWeights(stems(query.text) - pool.ignore, [found(t) for t in texts.values()])
         floor = min((h.similarity for h in pool.hits if h.similarity is not None), default=0.0)
-        passages = [self._passage(query, hit, sentences, terms, floor, found) for hit, sentences in zip(pool.hits, pool.sentences)]
+        passages = [self._passage(query, pool.vector, hit, sentences, terms, floor, found)
+                    for hit, sentences in zip(pool.hits, pool.sentences)]
         ranked = sorted(passages, key=lambda p: -p.score)[: self.config.keep]
         speaks_of = of_the_year(query.question)
         if not any(speaks_of(p.hit) for p in passages):
@@ -119,10 +120,10 @@ class Reranker:
             ranked = [replace(p, score=0.0) for p in ranked]
         return [_reranked(p, rank) for rank, p in enumerate(ranked, start=1)]
 
-    def _passage(self, query: Query, hit: Hit, sentences, terms: _TermWeights, floor: float,
+    def _passage(self, query: Query, vector: np.ndarray, hit: Hit, sentences, terms: _TermWeights, floor: float,
                  found: Callable[[str], frozenset[str]]) -> RankedPassage:
         evidence = tuple(
-            SentenceEvidence(hit, text, s.start, s.end, float(s.vector @ query.vector), terms.share(found(text)), s.vector)
+            SentenceEvidence(hit, text, s.start, s.end, float(s.vector @ vector), terms.share(found(text)), s.vector)
             for s in sentences for text in (sentence_text(hit, s.start, s.end),)
         )
         if not evidence:

@@ -6,9 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-
-import numpy as np
+from dataclasses import dataclass
 
 from newsbot.answer.smalltalk import small_talk_reply
 from newsbot.answer.terms import content_terms, stems
@@ -37,13 +35,12 @@ class SmallTalk(QuestionError):
 @dataclass(frozen=True)
 class Query:
     """What every stage reads: the question as asked, the text searched for (the question, or the
-    question with the one before it), that text's vector, and when and where to look; `today` is
-    the day it is asked, which its time words count from; `said` is what the conversation has
-    answered already, whose sentences are not quoted again ("tell me more")."""
+    question with the one before it), and when and where to look; `today` is the day it is asked,
+    which its time words count from; `said` is what the conversation has answered already, whose
+    sentences are not quoted again ("tell me more")."""
 
     question: str
     text: str
-    vector: np.ndarray = field(repr=False)
     frame: TimeFrame
     filters: Filters
     mode: Mode

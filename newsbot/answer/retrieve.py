@@ -1,9 +1,12 @@
 """Retrieval, the pipeline's first stage: a `Query` → a `Pool` of passages with their stored
-sentence vectors: those of the question's dates first, then the best of any date."""
+sentence vectors (those of the question's dates first, then the best of any date) and the vector of
+the text searched."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from newsbot.answer.config import RetrievalConfig
 from newsbot.answer.query import Query
@@ -14,11 +17,13 @@ from newsbot.index.store import Filters, SentenceVector
 
 @dataclass(frozen=True)
 class Pool:
-    """The passages to re-rank, each with its sentences; when passages of the question's dates were
-    found (they come first), `ignore` holds the stems of its time words (no evidence of their own)."""
+    """The passages to re-rank, each with its sentences, and the searched text's `vector`; when
+    passages of the question's dates were found (they come first), `ignore` holds the stems of its
+    time words (no evidence of their own)."""
 
     hits: tuple[Hit, ...]
     sentences: tuple[tuple[SentenceVector, ...], ...]
+    vector: np.ndarray = field(repr=False)
     ignore: frozenset[str] = frozenset()
 
 
@@ -44,11 +49,12 @@ class Retriever:
             known = {hit.key for hit in hits}
             hits += [hit for hit in anywhere if hit.key not in known]
         sentences = self.searcher.sentences(hits)
-        return Pool(tuple(hits), tuple(tuple(s) for s in sentences), ignore)
+        # The search encoded the text while its keyword part ran; the encoder remembers it.
+        vector = self.searcher.embedder.encode_query(query.text)
+        return Pool(tuple(hits), tuple(tuple(s) for s in sentences), vector, ignore)
 
     def _search(self, query: Query, filters: Filters, k: int) -> list[Hit]:
         try:
-            return self.searcher.search(query.text, k=k, mode=query.mode, filters=filters,
-                                        query_vector=query.vector)
+            return self.searcher.search(query.text, k=k, mode=query.mode, filters=filters)
         except QueryError:
             return []

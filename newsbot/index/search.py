@@ -130,6 +130,16 @@ class Searcher:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
+    def _keyword(self, query: str, k: int, filters: Filters, mode: Mode) -> list[tuple[int, float]]:
+        """The keyword ranking, term counts read and all, in the keyword thread: beside the question's
+        encoding, which takes as long."""
+        passages = self.store.vector_count()
+        postings = self.store.term_postings(_PORTER.stemWords(query_terms(query))) if passages >= PRUNE_FROM else None
+        match = keyword_query(query, postings, passages)
+        if not match and mode is Mode.KEYWORD:
+            raise QueryError("the query has no searchable words (only stop words or punctuation)")
+        return self.store.keyword_search(match, k, filters)
+
     def sentences(self, hits: Sequence[Hit]) -> list[list[SentenceVector]]:
         """The stored sentences of each hit's passage, in order, with their vectors."""
         stored = self.store.sentence_vectors([hit.key for hit in hits])
@@ -161,13 +171,7 @@ class Searcher:
         keyword: list[tuple[int, float]] = []
         pending = None
         if mode in (Mode.KEYWORD, Mode.HYBRID):
-            passages = self.store.vector_count()
-            postings = self.store.term_postings(_PORTER.stemWords(query_terms(query))) if passages >= PRUNE_FROM else None
-            match = keyword_query(query, postings, passages)
-            if not match and mode is Mode.KEYWORD:
-                raise QueryError("the query has no searchable words (only stop words or punctuation)")
-            pending = self._keyword_threads.submit(self.store.keyword_search, match, pool if mode is Mode.HYBRID else k,
-                                              filters)
+            pending = self._keyword_threads.submit(self._keyword, query, pool if mode is Mode.HYBRID else k, filters, mode)
         if mode in (Mode.DENSE, Mode.HYBRID):
             vector = self.embedder.encode_query(query) if query_vector is None else query_vector
             dense = self.store.dense_search(vector, pool if mode is Mode.HYBRID else k, filters)

@@ -17,9 +17,12 @@ from newsbot.app import Newsbot
 from newsbot.cli.main import main
 from newsbot.cli.render import plain
 from newsbot.index.articles import make_article
+from newsbot.index.embedding import Embedder
 from newsbot.index.search import Mode, Searcher
 from newsbot.index.store import Store
 from newsbot.settings import Settings
+
+from shared import CACHE_DIR
 
 ARTICLES = [
     ("2024-03-04", "Marlow council approves cycling bridge",
@@ -202,39 +205,23 @@ def test_chat_through_a_pipe(built_index: Path) -> None:
     assert "#1 " in out and "no words" in out and "not reached" not in out
 
 
-class _CountingEmbedder:
-    """The shared model, remembering every text it encodes."""
-
-    def __init__(self, embedder) -> None:
-        self._embedder = embedder
-        self.encoded: list[str] = []
-
-    def __getattr__(self, name):
-        return getattr(self._embedder, name)
-
-    def encode_query(self, text):
-        self.encoded.append(text)
-        return self._embedder.encode_query(text)
-
-    def encode_queries(self, texts):
-        self.encoded.extend(texts)
-        return self._embedder.encode_queries(texts)
-
-    def encode(self, texts):
-        self.encoded.extend(texts)
-        return self._embedder.encode(texts)
-
-
-def test_each_question_is_encoded_once_and_nothing_else(tmp_path, embedder):
-    """Sentence vectors come from the index, and the one question vector is passed along."""
+def test_each_question_is_encoded_once_and_nothing_else(tmp_path, monkeypatch):
+    """Sentence vectors come from the index; the model encodes each question once (while its
+    keyword search runs), and every later use of its vector is remembered."""
     settings = build(tmp_path / "index")
     questions = ["Who will the Marlow bridge be named after?", "What did the Kelvor astronomers find?",
                  "How many shops does the bakery chain have?"]
-    counting = _CountingEmbedder(embedder)
+    model = Embedder(cache_dir=CACHE_DIR)  # its own cache of question vectors, empty
+    encoded: list[str] = []
+    for method in ("encode", "encode_queries"):
+        def counted(texts, run=getattr(model, method)):
+            encoded.extend(texts)
+            return run(texts)
+        monkeypatch.setattr(model, method, counted)
     with Store.open(settings.index_dir) as store:
-        with Searcher(store, counting, load_config().retrieval.fusion) as searcher:
+        with Searcher(store, model, load_config().retrieval.fusion) as searcher:
             answers = [AnswerEngine(searcher).answer(q, today=dt.date(2024, 4, 1)) for q in questions]
-    assert counting.encoded == questions
+    assert encoded == questions
     assert not any(answer.abstained for answer in answers)
 
 

@@ -72,8 +72,8 @@ def test_the_answer_type_weight_moves_the_sentence_that_names_who(settings) -> N
             config = dataclasses.replace(base, reader=None,
                                          sentences=dataclasses.replace(base.sentences, weights=weights))
             engine = AnswerEngine(app.searcher, config)
-            query = Query(question, question, app.embedder.encode_query(question),
-                          time_frame(question, dt.date(2024, 5, 4)), Filters(), Mode.HYBRID, dt.date(2024, 5, 4))
+            query = Query(question, question, time_frame(question, dt.date(2024, 5, 4)), Filters(), Mode.HYBRID,
+                          dt.date(2024, 5, 4))
             ranked = engine.select.scored(query, engine.rerank.run(query, engine.retrieve.run(query)))
             logits[weight] = {s.evidence.text: math.log(s.score / (1 - s.score)) for s in ranked}
     named = next(t for t in logits[0.0] if "Ada Thorne" in t)
