@@ -80,7 +80,7 @@ class AnswerEngine:
         return Query(question, text, frame, filters, Mode(mode), today, said)
 
     def run(self, query: Query) -> Answer:
-        """The pipeline over one encoded query (`--log-level DEBUG` shows each stage's output); a
+        """The pipeline over one query (`--log-level DEBUG` shows each stage's output); a
         question that asks only what is new gets the newest articles' leads."""
         if asks_for_news(query):
             digest = self.digest.run(query)

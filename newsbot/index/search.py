@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 
-import numpy as np
 import snowballstemmer
 
 from newsbot.index.chunking import Passage
@@ -158,9 +157,9 @@ class Searcher:
         k: int = 10,
         mode: Mode = Mode.HYBRID,
         filters: Filters = Filters(),
-        query_vector: np.ndarray | None = None,
     ) -> list[Hit]:
-        """The `k` best passages for `query`, best first; pass `query_vector` if it is encoded already."""
+        """The `k` best passages for `query`, best first. The query is encoded while the keyword search
+        runs (the embedder remembers recent questions' vectors)."""
         if not query or not query.strip():
             raise QueryError("the query is empty")
         mode = Mode(mode)
@@ -173,8 +172,7 @@ class Searcher:
         if mode in (Mode.KEYWORD, Mode.HYBRID):
             pending = self._keyword_threads.submit(self._keyword, query, pool if mode is Mode.HYBRID else k, filters, mode)
         if mode in (Mode.DENSE, Mode.HYBRID):
-            vector = self.embedder.encode_query(query) if query_vector is None else query_vector
-            dense = self.store.dense_search(vector, pool if mode is Mode.HYBRID else k, filters)
+            dense = self.store.dense_search(self.embedder.encode_query(query), pool if mode is Mode.HYBRID else k, filters)
         if pending is not None:
             keyword = pending.result()
         if mode is Mode.HYBRID:
