@@ -16,10 +16,12 @@ TUNED = Path(__file__).with_name("tuned.json")
 @dataclass(frozen=True)
 class RetrievalConfig:
     """How many passages search hands the re-ranker, how many of any date join those of the dates a
-    question names, and how search fuses its two rankings."""
+    question names, the days a question that asks for the latest ("now", "currently") names, and
+    how search fuses its two rankings."""
 
     pool: int
     beyond_dates: int
+    recent_days: int
     fusion: Fusion
 
 
@@ -84,9 +86,9 @@ class AnswerConfig:
     @classmethod
     def from_dict(cls, data: dict) -> AnswerConfig:
         retrieval = dict(data["retrieval"])
-        pool, beyond = retrieval.pop("pool"), retrieval.pop("beyond_dates")
+        pool, beyond, recent = retrieval.pop("pool"), retrieval.pop("beyond_dates"), retrieval.pop("recent_days")
         return cls(
-            retrieval=RetrievalConfig(pool, beyond, _build(Fusion, retrieval)),
+            retrieval=RetrievalConfig(pool, beyond, recent, _build(Fusion, retrieval)),
             rerank=_build(RerankConfig, data["rerank"]),
             sentences=_build(SentenceConfig, data["sentences"]),
             composition=_build(CompositionConfig, data["composition"]),

@@ -4,7 +4,8 @@ the text searched."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime as dt
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -35,16 +36,20 @@ class Retriever:
         self.config = config
 
     def run(self, query: Query) -> Pool:
-        hits = self._search(query, query.filters, self.config.pool)
+        filters = query.filters
+        if query.frame.recent and not (filters.since or filters.until) and self.config.recent_days:
+            # "Who leads the polls now?" asks about the days before the question.
+            filters = replace(filters, since=query.today - dt.timedelta(days=self.config.recent_days), until=query.today)
+        hits = self._search(query, filters, self.config.pool)
         ignore = stems(query.frame.phrase) if query.frame.phrase else frozenset()
-        if (query.filters.since or query.filters.until) and (not hits or self.config.beyond_dates):
+        if (filters.since or filters.until) and (not hits or self.config.beyond_dates):
             # A date may say when something happened rather than when it was reported, and a quiz's
             # "this week" may be answered by last week's article: the best passages of any date join
-            # those of the question's dates; with none of those dates, the time words count as
-            # evidence like any other.
-            anywhere = self._search(query, Filters(sources=query.filters.sources),
+            # those of the question's dates; with none of those dates, words of a date named count
+            # as evidence like any other.
+            anywhere = self._search(query, Filters(sources=filters.sources),
                                     self.config.beyond_dates or self.config.pool)
-            if not hits:
+            if not hits and not query.frame.recent:
                 ignore = frozenset()
             known = {hit.key for hit in hits}
             hits += [hit for hit in anywhere if hit.key not in known]

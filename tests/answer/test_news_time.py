@@ -68,3 +68,24 @@ def test_the_dates_are_noted_only_when_the_answer_cites_an_article_of_them(setti
     assert not unused.abstained and "larger ferries can dock" in unused.parts[0].text
     assert all(c.date == dt.date(2026, 2, 11) for c in unused.citations)
     assert unused.time_frame.describe() is None, "no note of dates no cited article is of"
+
+
+def test_a_question_for_the_latest_searches_the_days_before_it_first(tmp_path, embedder) -> None:
+    """Forty older reports fill the pool for "now"; the recent one joins it only through the window."""
+    old = [(f"20{10 + n // 12:02d}-{n % 12 + 1:02d}-15", f"Tilby mayor report {n}",
+            f"Who is the mayor of Tilby now matters, says the mayor of Tilby in report {n}.") for n in range(40)]
+    recent = ("2026-03-02", "Tilby swears in Ben Hale", "Ben Hale was sworn in as Tilby's mayor on Monday.")
+    settings = dated_index(tmp_path / "index", [*old, recent])
+    base = load_config()
+    assert base.retrieval.recent_days > 0
+    without = dataclasses.replace(base, retrieval=dataclasses.replace(base.retrieval, recent_days=0))
+    question = "Who is the mayor of Tilby now?"
+    with Newsbot.open(settings) as app:
+        pools = {}
+        for name, config in (("window", base), ("none", without)):
+            engine = AnswerEngine(app.searcher, config)
+            pools[name] = [h.article.title for h in engine.retrieve.run(engine.query(question, ASKED)).hits]
+        answer = app.engine.answer(question, today=ASKED)
+    assert pools["window"][0] == recent[1] and len(pools["window"]) >= 20  # first, and the rest kept
+    assert recent[1] not in pools["none"]
+    assert recent[1] in {c.title for c in answer.citations}
