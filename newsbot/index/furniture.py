@@ -19,7 +19,8 @@ _CALL_TO_ACTION = re.compile(
     r"|share\s+(this|on|via|the|article|story|update)\b|click\s+(here|to)\b|read\s+more\b|watch:|listen:"
     r"|get (the|our|cnn)\b|support local journalism|download the\b|like us\b|join us\b"
     r"|(email|contact|reach)\s+(the\s+)?(reporter|writer|author|us|him|her)\b|advertisement\b"
-    r"|story continues\b|related:|more:|copyright\b|all rights reserved)", re.IGNORECASE)
+    r"|story continues\b|related:|more:|(?:opinion|analysis|editorial|column):(?=\S)|copyright\b|all rights reserved)",
+    re.IGNORECASE)
 _ANYWHERE = re.compile(
     r"(share this (update|article|story|post)|sign up (here|for (our|the|free|text))|newsletter\b.*\bsign up"
     r"|contributed (to )?(this|the) (report|story|article)|all rights reserved|this story was (updated|originally))",
