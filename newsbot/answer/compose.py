@@ -1,5 +1,6 @@
 """Composition, the last stage: chosen sentence groups → an `Answer` with numbered citations, in
-date order when its sentences come from different days, and a short answer when the words of the best
+date order when its sentences come from different days (newest first when the question asks for
+the latest), and a short answer when the words of the best
 sentence that answer are sure enough (`ScoredSentence.short_chance`); or an abstention when evidence
 is weak."""
 
@@ -33,16 +34,17 @@ class Composer:
         confidence = max(0.0, min(1.0, passages[0].score)) if passages and groups else 0.0
         if not groups or confidence < self.config.abstain_below:
             return Answer(query.question, query.text, (), (), confidence, True, query.frame, hits)
-        parts, citations = self._cite(groups)
+        parts, citations = self._cite(groups, newest_first=query.frame.recent)
         best = groups[0][0]
         short = best.short if best.short and best.short_chance >= self.config.short_answer_above else None
         return Answer(query.question, query.text, parts, citations, confidence, False, query.frame, hits, short)
 
     @staticmethod
-    def _cite(groups: list[Group]) -> tuple[tuple[AnswerPart, ...], tuple[Citation, ...]]:
+    def _cite(groups: list[Group], newest_first: bool = False) -> tuple[tuple[AnswerPart, ...], tuple[Citation, ...]]:
         dated = [g for g in groups if g[0].evidence.hit.article.date]
         if len({g[0].evidence.hit.article.date for g in dated}) > 1:
-            groups = sorted(groups, key=lambda g: g[0].evidence.hit.article.date or dt.date.max)
+            undated = dt.date.min if newest_first else dt.date.max  # last either way
+            groups = sorted(groups, key=lambda g: g[0].evidence.hit.article.date or undated, reverse=newest_first)
         citations: list[Citation] = []
         parts: list[AnswerPart] = []
         for group in groups:

@@ -96,6 +96,14 @@ def test_sentences_from_two_dates_are_in_chronological_order(engine) -> None:
     check_citations(answer)
 
 
+def test_sentences_for_the_latest_are_newest_first_as_the_note_says(engine) -> None:
+    answer = engine.answer("What is the latest on the Marlow cycling bridge?", today=dt.date(2024, 3, 20))
+    dates = [answer.citations[p.citations[0] - 1].date for p in answer.parts]
+    assert len(set(dates)) >= 2 and dates == sorted(dates, reverse=True)
+    assert answer.time_frame.describe() == "most recent first"
+    check_citations(answer)
+
+
 def test_the_same_fact_from_two_articles_is_written_once_and_cited_twice(engine) -> None:
     answer = engine.answer("Who will the Marlow bridge be named after?")
     naming = [p for p in answer.parts if "Ada Thorne" in p.text]
