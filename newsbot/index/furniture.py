@@ -22,7 +22,9 @@ _CALL_TO_ACTION = re.compile(
     r"|story continues\b|related:|more:|(?:opinion|analysis|editorial|column):(?=\S)|copyright\b|all rights reserved)",
     re.IGNORECASE)
 _ANYWHERE = re.compile(
-    r"(share this (update|article|story|post)|sign up (here|for (our|the|free|text))|newsletter\b.*\bsign up"
+    r"(share this (update|article|story|post)|sign up (here|for (our|free|text)\b)|newsletter\b.*\bsign up"
+    r"|sign up for the\b[^.]{0,40}\b(newsletters?|email|briefing|news here)\b"
+    r"|wherever you get your podcasts|you can subscribe\b"
     r"|contributed (to )?(this|the) (report|story|article)|all rights reserved|this story was (updated|originally))",
     re.IGNORECASE)
 _CREDIT = re.compile(
