@@ -18,6 +18,9 @@ _ENDS_SENTENCE = re.compile(r"[.!?…:][\"'”’)\]]*\s*$")
 # either side of its colon.
 _LINKED_HEADLINE = re.compile(r"^\W*(?:[^\s:()]+\s+){0,7}[^\s:()]*[^\s\d:()]:['‘’]?[A-Z]")
 HEADLINE_WORDS = 15  # a line this short without a full stop is a headline, a heading or a list item
+# A sentence that opens with two lower-case words lost its start: its subject was a link the page
+# dropped ("has unveiled a proposal to …"), or it is the tail of a list ("and two daughters.").
+_HEADLESS = re.compile(r"^[a-z]+\s+[a-z]")
 
 
 def debris_kind(sentence: str) -> str | None:
@@ -30,7 +33,7 @@ def debris_kind(sentence: str) -> str | None:
     furniture = furniture_kind(text)
     if furniture:
         return furniture
-    if len(words) < 3 or (len(words) <= 8 and _HEADING.match(text)):
+    if len(words) < 3 or (len(words) <= 8 and _HEADING.match(text)) or _HEADLESS.match(text):
         return "fragment"
     if not _ENDS_SENTENCE.search(text) and (len(words) <= HEADLINE_WORDS or _LINKED_HEADLINE.match(text)):
         return "headline"
