@@ -45,8 +45,8 @@ class Retriever:
         if (filters.since or filters.until) and (not hits or self.config.beyond_dates):
             # A date may say when something happened rather than when it was reported, and a quiz's
             # "this week" may be answered by last week's article: the best passages of any date join
-            # those of the question's dates; with none of those dates, words of a date named count
-            # as evidence like any other.
+            # those of the question's dates; with none of those dates, the words that named them
+            # count as evidence like any other ("now" and "latest" never do).
             anywhere = self._search(query, Filters(sources=filters.sources),
                                     self.config.beyond_dates or self.config.pool)
             if not hits and not query.frame.recent:
