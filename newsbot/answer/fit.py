@@ -14,9 +14,10 @@ its articles (`newsbot index add`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import pickle
-import random
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -183,9 +184,15 @@ def precision(model, questions: list[Question]) -> float:
     return float(np.mean(hits)) if hits else 0.0
 
 
-def folds(questions: list[Question]) -> tuple[list[Question], list[Question]]:
-    order = random.Random(0).sample(range(len(questions)), len(questions))
-    return [questions[i] for i in order[::2]], [questions[i] for i in order[1::2]]
+def folds(items: list, key: Callable[[object], str] = lambda q: q.question, salt: str = "") -> tuple[list, list]:
+    """Two halves of `items`, each one's by a hash of its question (`key`) and `salt`: a question
+    falls in the same half however the list was collected, so a model trained on one half is
+    scored on the other in every later run too (a new `salt` splits a half again)."""
+    halves: tuple[list, list] = ([], [])
+    for item in items:
+        digest = hashlib.blake2b(f"{salt}:{key(item)}".encode(), digest_size=8).digest()
+        halves[digest[-1] & 1].append(item)
+    return halves
 
 
 def held_out(sets: list[list[Question]], read: int, fitter=fit) -> tuple[list[list[Question]], list[list[np.ndarray]]]:

@@ -137,7 +137,7 @@ def combine(sets) -> tuple[float, float, float]:
 def held_out(sets):
     """Each set's questions with their combined chances from the combination fitted on the other
     half, and the chances of their short answers (combined chance × the span's)."""
-    halves = [fit.folds(rows) for rows in sets]
+    halves = [fit.folds(rows, key=lambda row: row[0].question, salt="stage") for rows in sets]
     questions, chances, shorts = [[] for _ in sets], [[] for _ in sets], [[] for _ in sets]
     for a, b in ((0, 1), (1, 0)):
         linear, read, bias = combine([h[a] for h in halves])

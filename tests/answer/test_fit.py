@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from newsbot.answer.fit import SHORT_STEP, Question, fit, fit_listwise, held_out, precision, short_threshold
+from newsbot.answer.fit import SHORT_STEP, Question, fit, fit_listwise, folds, held_out, precision, short_threshold
 from newsbot.answer.select import FEATURES
 
 from shared import dated_index, write_jsonl
@@ -18,7 +18,7 @@ def _questions(n: int, seed: int) -> list[Question]:
     one holding a candidate of the asked type; its passage is ranked second."""
     rng = np.random.default_rng(seed)
     questions = []
-    for _ in range(n):
+    for i in range(n):
         features = rng.uniform(0, 0.2, (4, len(FEATURES)))
         features[:, SIMILARITY] = [0.8, 0.7, 0.6, 0.5]
         features[:, TYPED] = 0
@@ -26,7 +26,7 @@ def _questions(n: int, seed: int) -> list[Question]:
         features[answer, TYPED] = 1
         labels = np.arange(4) == answer
         shorts = np.where(labels, 1, 0)
-        questions.append(Question(features, labels, np.array([1, 2, 2, 3]), shorts))
+        questions.append(Question(features, labels, np.array([1, 2, 2, 3]), shorts, f"question {seed}.{i}"))
     return questions
 
 
@@ -70,6 +70,21 @@ def test_held_out_chances_come_from_the_other_fold_and_reading_fewer_passages_dr
     questions, chances = held_out(sets, read=2)
     assert len(questions[0]) == 30 and all(len(q.labels) == 3 for q in questions[0])
     assert all(len(c) == len(q.labels) for q, c in zip(questions[0], chances[0]))
+
+
+def test_a_question_stays_in_its_half_whatever_else_was_collected() -> None:
+    """A model trained on one half is scored on the other, also in a later run whose collection
+    dropped or added questions: each question's half is its own."""
+    questions = _questions(200, 5)
+    first, second = folds(questions)
+    assert 70 < len(first) < 130 and len(first) + len(second) == 200
+    later = questions[7:] + _questions(20, 6)
+    again = folds(later)
+    kept = {q.question for q in later}
+    assert {q.question for q in first if q.question in kept} <= {q.question for q in again[0]}
+    assert not {q.question for q in again[0]} & {q.question for q in second}
+    split = folds(first, salt="again")
+    assert split[0] and split[1], "a new salt splits a half again"
 
 
 def test_the_short_answer_threshold_is_the_lowest_chance_with_right_enough_short_answers() -> None:
