@@ -27,6 +27,7 @@ GOLD = [
  ["She said: \"I am leaving.\"", "Then she left."],
  ["The storm hit at approx. 4 a.m.", "Over 10,000 homes lost power."],
  ["Polls close at 8 p.m. ET Tuesday in most states.", "Results come later."],
+ ["The Ohio senator J.D. Vance spoke on Monday.", "The crowd cheered."],
 ]
 def run(name: str, split) -> None:
     ok = 0; t = 0.0; bad = []
@@ -54,7 +55,7 @@ def splitters() -> dict:
         found["sentencex"] = lambda text: list(sentencex.segment("en", text))
         from newsbot.index.sentences import split_sentences
 
-        found["newsbot"] = lambda text: [s.text for s in split_sentences(text)]  # sentencex, clock times joined
+        found["newsbot"] = lambda text: [s.text for s in split_sentences(text)]  # sentencex, clock times and initials joined
     if importlib.util.find_spec("pysbd"):
         import pysbd
 

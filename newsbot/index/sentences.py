@@ -19,6 +19,28 @@ _TIME_GOES_ON = re.compile(
     r"|January|February|March|April|May|June|July|August|September|October|November|December"
     r"|[ECMP][SD]?T|GMT|BST|UTC|CET|Eastern|Central|Mountain|Pacific)\b)")
 
+# It also ends one after two initials before a capital, which splits names ("J.D. | Vance",
+# "J.D. | Power"); the initials of a place or an era ("the U.S.", "161 A.D.") or a next word that
+# opens sentences ("The", "He", "Two": "in Charleston, S.C. | He said") leave the split where it is.
+_INITIALS_END = re.compile(r"(?<![\w.’'])((?:[A-Z]\.){2})[\"'”’)]*$")
+_NOT_A_NAME = frozenset({"U.S.", "U.K.", "U.N.", "E.U.", "D.C.", "B.C.", "A.D."})
+_OPENERS = frozenset("""
+    the a an and but or so yet he she it they we i you his her its their our my your this that these those there here
+    in on at for from by with as if when while after before since during then also however although though because
+    still now today yesterday meanwhile instead one two three some many most all both each no not what who how why
+    where which once later earlier last next
+""".split())
+
+
+def _runs_on(before: str, after: str) -> bool:
+    """Whether sentencex's split between `before` and `after` falls inside one sentence."""
+    if _CLOCK_END.search(before):
+        return bool(_TIME_GOES_ON.match(after))
+    initials = _INITIALS_END.search(before)
+    if not initials or initials.group(1) in _NOT_A_NAME:
+        return False
+    return after.split(maxsplit=1)[0].strip("\"'“‘").lower() not in _OPENERS
+
 
 @dataclass(frozen=True)
 class Sentence:
@@ -41,7 +63,7 @@ def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
         stripped = piece.strip()
         if stripped:
             start = begin + len(piece) - len(piece.lstrip())
-            if sentences and _CLOCK_END.search(sentences[-1].text) and _TIME_GOES_ON.match(stripped):
+            if sentences and _runs_on(sentences[-1].text, stripped):
                 first = sentences.pop().start
                 stripped = text[first - offset : start + len(stripped)]
                 start = first - offset

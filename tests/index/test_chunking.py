@@ -42,6 +42,19 @@ def test_a_clock_time_goes_on_with_its_day_date_or_zone(text: str, expected: lis
     assert all(text[s.start - 7 : s.end - 7] == s.text for s in sentences)
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("The ferry firm hired the author J.D. Halloran as its chair. Its shares rose.",
+     ["The ferry firm hired the author J.D. Halloran as its chair.", "Its shares rose."]),
+    ("Its chair, J.D. Halloran, and the builder T.R. Marsh spoke.", ["Its chair, J.D. Halloran, and the builder T.R. Marsh spoke."]),
+    ("The quay was built by the Q.R. The harbour opened in 161 A.D. Boats came.",
+     ["The quay was built by the Q.R.", "The harbour opened in 161 A.D.", "Boats came."]),
+])
+def test_initials_keep_their_name_and_places_keep_their_stop(text: str, expected: list[str]) -> None:
+    sentences = split_sentences(text, offset=3)
+    assert [s.text for s in sentences] == expected
+    assert all(text[s.start - 3 : s.end - 3] == s.text for s in sentences)
+
+
 def sentence_edges(text: str) -> tuple[set[int], set[int]]:
     article = make_article(text, path="x")
     sentences = split_sentences(article.text)
