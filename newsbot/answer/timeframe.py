@@ -26,7 +26,10 @@ _PHRASES = re.compile(
 )
 _YEAR = re.compile(r"\b(?:(?P<since>since|after|from)\s+|(?:in|during|of)\s+)(?P<phrase>(?:19|20)\d{2})\b(?!-)", re.IGNORECASE)
 _MONTH_ALONE = re.compile(rf"\b(?P<since>since|after|from)?\s*(?:in|during)\s+(?P<phrase>{_MONTHS})(?=\W*$|\s*[?,.!])", re.IGNORECASE)
-_RECENT = re.compile(r"\b(latest|most\s+recent(?:ly)?|newest|recent(?:ly)?|lately|currently|now|so\s+far)\b", re.IGNORECASE)
+# "What happened to the ferry?" and "what is happening with it?" asked of the news mean its latest
+# story, as "latest" does; "what has happened with it?" asks for the story so far, told in order.
+_RECENT = re.compile(r"\b(latest|most\s+recent(?:ly)?|newest|recent(?:ly)?|lately|currently|now|so\s+far"
+                     r"|what\s+happened\s+(?:to|with)|what(?:'s|’s|\s+is)\s+happening\s+(?:to|with))\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

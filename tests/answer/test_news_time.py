@@ -89,3 +89,17 @@ def test_a_question_for_the_latest_searches_the_days_before_it_first(tmp_path, e
     assert pools["window"][0] == recent[1] and len(pools["window"]) >= 20  # first, and the rest kept
     assert recent[1] not in pools["none"]
     assert recent[1] in {c.title for c in answer.citations}
+
+
+def test_what_happened_to_something_answers_with_its_latest_story(tmp_path, embedder) -> None:
+    """Years of reports on a ferry fill the pool; what happened to it is this week's story."""
+    old = [(f"20{10 + n // 12:02d}-{n % 12 + 1:02d}-15", f"Tilby ferry report {n}",
+            f"What happened to the Tilby ferry service was discussed by the Tilby ferry board in report {n}.")
+           for n in range(40)]
+    recent = ("2026-03-04", "Tilby ferry runs aground", "The Tilby ferry ran aground on a sandbank on Wednesday.")
+    with Newsbot.open(dated_index(tmp_path / "index", [*old, recent])) as app:
+        answer = app.engine.answer("What happened to the Tilby ferry?", today=ASKED)
+        story = app.engine.answer("What has happened with the Tilby ferry?", today=ASKED)
+    assert answer.citations[0].title == recent[1]
+    assert answer.time_frame.describe() == "most recent first"
+    assert story.time_frame.describe() is None

@@ -41,3 +41,18 @@ def test_no_time_words_no_filter(question: str) -> None:
 def test_latest_is_a_recency_wish() -> None:
     frame = time_frame("latest on the missile tests", TODAY)
     assert frame.recent and frame.since is None and frame.describe() == "most recent first"
+
+
+@pytest.mark.parametrize("question", ["What happened to the Tilby ferry?", "What's happening with the dock strike?",
+                                      "what is happening to the harbour wall"])
+def test_what_happened_to_something_asks_for_its_latest_story(question: str) -> None:
+    assert time_frame(question, TODAY).recent
+
+
+def test_what_has_happened_asks_for_the_story_so_far() -> None:
+    assert not time_frame("What has happened with the Tilby ferry?", TODAY).recent
+
+
+def test_what_happened_on_named_dates_keeps_those_dates() -> None:
+    frame = time_frame("What happened to the ferry in January 2022?", TODAY)
+    assert (frame.since, frame.until) == (dt.date(2022, 1, 1), dt.date(2022, 1, 31)) and not frame.recent
