@@ -55,7 +55,8 @@ def splitters() -> dict:
         found["sentencex"] = lambda text: list(sentencex.segment("en", text))
         from newsbot.index.sentences import split_sentences
 
-        found["newsbot"] = lambda text: [s.text for s in split_sentences(text)]  # sentencex, clock times and initials joined
+        # sentencex, with clock times and initials joined to what follows them
+        found["newsbot"] = lambda text: [s.text for s in split_sentences(text)]
     if importlib.util.find_spec("pysbd"):
         import pysbd
 

@@ -29,7 +29,8 @@ _MONTH_ALONE = re.compile(rf"\b(?P<since>since|after|from)?\s*(?:in|during)\s+(?
 # "What happened to the ferry?" and "what is happening with it?" asked of the news mean its latest
 # story, as "latest" does; "what has happened with it?" asks for the story so far, told in order.
 _RECENT = re.compile(r"\b(latest|most\s+recent(?:ly)?|newest|recent(?:ly)?|lately|currently|now|so\s+far"
-                     r"|what\s+happened\s+(?:to|with)|what(?:'s|’s|\s+is)\s+happening\s+(?:to|with))\b", re.IGNORECASE)
+                     r"|what\s+happened\s+(?:to|with)|what(?:'s|’s|\s+is)\s+happening\s+(?:to|with))\b",
+                     re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,8 @@ def test_a_clock_time_goes_on_with_its_day_date_or_zone(text: str, expected: lis
 @pytest.mark.parametrize("text, expected", [
     ("The ferry firm hired the author J.D. Halloran as its chair. Its shares rose.",
      ["The ferry firm hired the author J.D. Halloran as its chair.", "Its shares rose."]),
-    ("Its chair, J.D. Halloran, and the builder T.R. Marsh spoke.", ["Its chair, J.D. Halloran, and the builder T.R. Marsh spoke."]),
+    ("Its chair, J.D. Halloran, and the builder T.R. Marsh spoke.",
+     ["Its chair, J.D. Halloran, and the builder T.R. Marsh spoke."]),
     ("The quay was built by the Q.R. The harbour opened in 161 A.D. Boats came.",
      ["The quay was built by the Q.R.", "The harbour opened in 161 A.D.", "Boats came."]),
 ])
