@@ -97,6 +97,8 @@ class AnswerEngine:
         answer = self.compose.run(query, passages, groups)
         if (query.frame.since or query.frame.until) and not _cites_within(answer, query.frame):
             answer = replace(answer, time_frame=TimeFrame(recent=query.frame.recent))  # no note of unused dates
+        if answer.time_frame.recent and not any(c.date for c in answer.citations):
+            answer = replace(answer, time_frame=replace(answer.time_frame, recent=False))  # no dates to order by
         log.debug("compose: %s, %d citations, confidence %.3f",
                   "abstained" if answer.abstained else "answered", len(answer.citations), answer.confidence)
         return answer

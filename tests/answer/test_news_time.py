@@ -103,3 +103,19 @@ def test_what_happened_to_something_answers_with_its_latest_story(tmp_path, embe
     assert answer.citations[0].title == recent[1]
     assert answer.time_frame.describe() == "most recent first"
     assert story.time_frame.describe() is None
+
+
+def test_articles_without_dates_get_no_note_of_recency(tmp_path, embedder) -> None:
+    """"Most recent first" says how dated articles were ordered; undated ones (an encyclopaedia)
+    were not, so the answer says nothing of it."""
+    from newsbot.index.articles import make_article
+
+    settings = Settings(index_dir=tmp_path / "index")
+    with Newsbot.open(settings, create=True) as app:
+        app.add([make_article("The Tilby ferry ran aground on a sandbank and was towed off by two tugs.",
+                              path="undated/ferry.txt", title="Tilby ferry"),
+                 make_article("The Tilby lighthouse was rebuilt in stone after a storm.",
+                              path="undated/lighthouse.txt", title="Tilby lighthouse")])
+        answer = app.engine.answer("What happened to the Tilby ferry?", today=ASKED)
+    assert answer.citations and not any(c.date for c in answer.citations)
+    assert answer.time_frame.describe() is None
