@@ -95,16 +95,16 @@ class AnswerEngine:
         log.debug("select: %d sentence groups, best score %s", len(groups),
                   round(groups[0][0].score, 3) if groups else None)
         answer = self.compose.run(query, passages, groups)
-        if (query.frame.since or query.frame.until) and not _cites_within(answer, query.frame):
-            answer = replace(answer, time_frame=TimeFrame(recent=query.frame.recent))  # no note of unused dates
-        if answer.time_frame.recent and not any(c.date for c in answer.citations):
-            answer = replace(answer, time_frame=replace(answer.time_frame, recent=False))  # no dates to order by
+        answer = replace(answer, time_frame=_borne_out(answer, query.frame))
         log.debug("compose: %s, %d citations, confidence %.3f",
                   "abstained" if answer.abstained else "answered", len(answer.citations), answer.confidence)
         return answer
 
 
-def _cites_within(answer: Answer, frame: TimeFrame) -> bool:
-    """Whether the answer cites an article of the frame's dates (only then is its note true)."""
+def _borne_out(answer: Answer, frame: TimeFrame) -> TimeFrame:
+    """What the answer's note may say of the question's time: its dates only when an article of
+    them is cited, "most recent first" only when a cited article has a date to order by."""
     since, until = frame.since or dt.date.min, frame.until or dt.date.max
-    return any(c.date and since <= c.date <= until for c in answer.citations)
+    if (frame.since or frame.until) and not any(c.date and since <= c.date <= until for c in answer.citations):
+        frame = TimeFrame(recent=frame.recent)
+    return replace(frame, recent=frame.recent and any(c.date for c in answer.citations))

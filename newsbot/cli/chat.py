@@ -10,11 +10,11 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from newsbot.cli import render
 from newsbot.answer.digest import latest_question
 from newsbot.answer.engine import QuestionError
 from newsbot.answer.types import Answer, Turn
 from newsbot.app import Newsbot
+from newsbot.cli import render
 
 HELP = """Ask anything about the articles, in plain words; follow-up questions ("and the warhead?",
 "tell me more") use the conversation.
