@@ -22,6 +22,10 @@ _CONNECTIVE = re.compile(r"^\s*(?:and|but|so|also|then|what about|how about|what
 _MORE = re.compile(r"\b(?:more|else|further|details?|elaborate|continue|go\s+on|expand)\b", re.IGNORECASE)
 _MORE_WORDS = frozenset("tell details detail elaborate continue expand please info information".split())
 _PRONOUN = re.compile(r"\b(?:it|its|they|them|their|he|him|his|she|her|this|these|those)\b", re.IGNORECASE)
+# "this week", "these days": the time of the question, not a word that points back at the one before.
+_TIME_OF_ASKING = re.compile(
+    r"\b(?:this|these)\s+(?:past\s+)?(?:week|weekend|month|year|morning|afternoon|evening|season|days|spring|summer"
+    r"|autumn|fall|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b", re.IGNORECASE)
 
 
 class QuestionError(ValueError):
@@ -71,7 +75,7 @@ def follow_up_kind(question: str) -> str:
     terms = content_terms(question)
     if _MORE.search(question) and set(terms) <= _MORE_WORDS:
         return "more"
-    if not terms or _CONNECTIVE.search(question) or _PRONOUN.search(question):
+    if not terms or _CONNECTIVE.search(question) or _PRONOUN.search(_TIME_OF_ASKING.sub(" ", question)):
         return "needs"
     return "maybe" if len(terms) < 3 else "alone"
 

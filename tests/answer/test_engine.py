@@ -178,6 +178,18 @@ def test_a_follow_up_about_what_happened_is_not_a_news_digest(engine, question: 
     assert engine.answer("What's the latest news?", history, today=dt.date(2024, 3, 20)).listed
 
 
+def test_this_week_in_a_new_question_does_not_point_back_at_the_one_before(engine) -> None:
+    history = [Turn("Which comet did astronomers at the Kelvor observatory discover?", "Kelvor-7 [1]")]
+    today = dt.date(2024, 3, 18)  # the week since 2024-03-12 holds the floods report
+    digest = engine.answer("What happened this week?", history, today=today)
+    assert digest.listed and "Kelvor" not in digest.query
+    assert "floods" in digest.text
+    question = "Why was work on the bridge halted this week?"
+    answer = engine.answer(question, history, today=today)
+    assert answer.query == question and "floods" in answer.text
+    assert "Kelvor" in engine.answer("What happened to it this week?", history, today=today).query
+
+
 def test_a_short_new_question_is_not_answered_with_the_previous_ones_article(engine) -> None:
     history = [Turn("Which comet did astronomers at the Kelvor observatory discover?", "Kelvor-7 [1]")]
     assert engine.answer("Who leads Apple?").abstained
