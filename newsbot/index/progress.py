@@ -100,7 +100,7 @@ class Progress:
             outcome = "stopped" if stopped else "done"
             tail = "; run it again to continue" if stopped else ""
             self._write(f"newsbot: {outcome}: {report.added:,} added, {report.updated:,} updated, "
-                        f"{report.duplicates:,} duplicates, {report.problem_count:,} problems; "
+                        f"{_count(report.duplicates, 'duplicate')}, {_count(report.problem_count, 'problem')}; "
                         f"{report.passages:,} passages in {seconds:.1f} s ({rate:,.0f} passages/s){tail}")
 
     def _counts(self, report: IngestReport, now: float) -> str:
@@ -109,9 +109,9 @@ class Progress:
         parts = [f"{articles:,} articles ({articles / elapsed:,.1f}/s)",
                  f"{report.passages:,} passages ({report.passages / elapsed:,.0f}/s)"]
         if report.duplicates:
-            parts.append(f"{report.duplicates:,} duplicates")
+            parts.append(_count(report.duplicates, "duplicate"))
         if report.problem_count:
-            parts.append(f"{report.problem_count:,} problems")
+            parts.append(_count(report.problem_count, "problem"))
         return ", ".join(parts)
 
     def _line(self, report: IngestReport, now: float, done: float) -> str:
@@ -153,3 +153,8 @@ def as_progress(progress: bool | Progress | None) -> Progress | None:
     if progress is True:
         return Progress()
     return progress or None
+
+
+def _count(n: int, noun: str) -> str:
+    """"1 problem", "2 problems"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

@@ -52,7 +52,7 @@ def test_problems_are_listed_the_good_files_indexed_and_progress_summed_up_unles
     assert code == EXIT_PROBLEMS
     assert "added: 1" in out and "problems: 1" in out
     assert "bad.txt" in err and "malformed date" in err and "Traceback" not in err
-    assert "\nnewsbot: done: 1 added, 0 updated, 0 duplicates, 1 problems; " in "\n" + err
+    assert "\nnewsbot: done: 1 added, 0 updated, 0 duplicates, 1 problem; " in "\n" + err
 
     code, out, err = run(capsys, "index", "add", str(tmp_path / "in"), "--index", str(tmp_path / "idx"), "--quiet")
     assert code == EXIT_PROBLEMS and "duplicates: 1" in out
