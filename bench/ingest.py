@@ -48,7 +48,8 @@ from newsbot.index.chunking import ChunkingConfig, Passage, chunk_article
 from newsbot.index.embedding import Embedder
 from newsbot.settings import Settings
 from newsbot.index.backends import TORCH
-from newsbot.index.ingest import POOLED, SEPARATE, IngestReport, ingest
+from newsbot.index.ingest import POOLED, SEPARATE, ingest
+from newsbot.index.report import IngestReport
 from newsbot.answer.config import load_config
 from newsbot.index.search import Mode, QueryError, Searcher
 from newsbot.index.sentences import split_sentences

@@ -12,8 +12,9 @@ from newsbot.answer.engine import AnswerEngine
 from newsbot.answer.types import Answer, Turn
 from newsbot.index.articles import Article, LoadProblem
 from newsbot.index.embedding import DEFAULT_MODEL, Embedder, canonical_model_name
-from newsbot.index.ingest import IngestReport, ingest
+from newsbot.index.ingest import ingest
 from newsbot.index.progress import Progress
+from newsbot.index.report import IngestReport
 from newsbot.index.search import Hit, Mode, Searcher
 from newsbot.index.store import Filters, Stats, Store, index_exists
 from newsbot.settings import Settings

@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Models are never downloaded: the default one ships in a package, others are local folders.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from newsbot.index.backends import BackendError
+    from newsbot.index.layout import BackendError
     from newsbot.index.embedding import EmbeddingError
     from newsbot.answer.engine import QuestionError
     from newsbot.evaluate import EvalDataError

@@ -4,8 +4,6 @@ are made by `exports`."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import sys
 import threading
@@ -16,6 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from newsbot.index.exports import onnx_export, quantised_export
+from newsbot.index.layout import BackendError, ModelLayout
 
 
 TORCH, TORCH_BF16, ONNX, ONNX_INT8, OPENVINO = "torch", "torch-bf16", "onnx", "onnx-int8", "openvino"
@@ -26,10 +25,6 @@ PRECISION = {TORCH: "fp32", TORCH_BF16: "bf16", ONNX: "fp32", ONNX_INT8: "int8",
 # torch fp32 >= 0.998 for the float backends but only ~0.987 for dynamic int8.
 FAMILY = {TORCH: "float", TORCH_BF16: "float", ONNX: "float", OPENVINO: "float", ONNX_INT8: "int8"}
 _EXTRA = {ONNX: ("onnxruntime", "onnx"), ONNX_INT8: ("onnxruntime", "onnx"), OPENVINO: ("openvino", "onnx")}
-
-
-class BackendError(RuntimeError):
-    """A backend cannot run here (missing package, unsupported model or CPU)."""
 
 
 Span = tuple[int, int]
@@ -184,41 +179,6 @@ class TorchRunner:
             for row, i in enumerate(chosen):
                 pooled[i] = pool_spans(hidden[row], offsets[row], content[row].numpy(), spans[i])
         return Pooled(_unit(vectors), [p[0] for p in pooled], [p[1] for p in pooled])
-
-
-@dataclass(frozen=True)
-class ModelLayout:
-    """What an exported graph needs to know of a sentence-transformers folder."""
-
-    location: Path
-    max_tokens: int
-    uses_token_types: bool
-    heads: int = 0
-    hidden: int = 0
-
-    @classmethod
-    def read(cls, location: str) -> ModelLayout:
-        folder = Path(location)
-        pooling = _json(folder / "1_Pooling" / "config.json")
-        if pooling and not pooling.get("pooling_mode_mean_tokens", False):
-            raise BackendError(f"{location}: only mean-pooling models run on ONNX/OpenVINO; use --backend torch")
-        if not (folder / "tokenizer.json").exists():
-            raise BackendError(f"{location} has no tokenizer.json; use --backend torch")
-        config = _json(folder / "config.json")
-        limit = (_json(folder / "sentence_bert_config.json") or {}).get("max_seq_length")
-        max_tokens = int(limit or config.get("max_position_embeddings", 512))
-        return cls(folder, max_tokens, int(config.get("type_vocab_size", 0)) > 0,
-                   int(config.get("num_attention_heads", 0)), int(config.get("hidden_size", 0)))
-
-    def cache_key(self) -> str:
-        """Changes when the weights change, so a stale export is never reused."""
-        weights = sorted(self.location.glob("*.safetensors")) + sorted(self.location.glob("*.bin"))
-        stamp = [str(self.location.resolve())] + [f"{w.name}:{w.stat().st_size}:{w.stat().st_mtime_ns}" for w in weights]
-        return hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:16]
-
-
-def _json(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 class _GraphRunner:

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from newsbot.index import backends
-from newsbot.index.backends import AUTO, FAMILY, BackendError
+from newsbot.index.backends import AUTO, FAMILY
+from newsbot.index.layout import BackendError
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _PACKAGED_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2", "all-minilm-l6-v2"}

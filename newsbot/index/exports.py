@@ -6,10 +6,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from newsbot.index.backends import ModelLayout
+from newsbot.index.layout import ModelLayout
 
 log = logging.getLogger(__name__)
 # One-time notices a person waiting at a terminal should see (the CLI shows this logger at INFO).

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from queue import Empty, Queue
 
 import numpy as np
@@ -15,6 +15,7 @@ from newsbot.index.articles import Article, LoadProblem
 from newsbot.index.chunking import ChunkingConfig, Passage, chunk_article
 from newsbot.index.embedding import Embedder
 from newsbot.index.progress import Progress, as_progress
+from newsbot.index.report import IngestReport
 from newsbot.index.sentences import Sentence, split_sentences
 from newsbot.index.store import PassageStore, SentenceVector
 
@@ -25,26 +26,6 @@ POOLED, SEPARATE = "pooled", "separate"
 SENTENCE_VECTORS = (POOLED, SEPARATE)
 GROUP_ARTICLES = 1000
 GROUP_CHARS = 16_000_000
-KEPT_PROBLEMS = 1000
-
-
-@dataclass
-class IngestReport:
-    """What one ingest run did. `problems` keeps the first `KEPT_PROBLEMS` problems, so a huge file
-    of bad lines costs no memory; `problem_count` counts them all."""
-
-    added: int = 0
-    updated: int = 0
-    duplicates: int = 0
-    passages: int = 0
-    problems: list[LoadProblem] = field(default_factory=list)
-    problem_count: int = 0
-    seconds: float = 0.0
-
-    def problem(self, problem: LoadProblem) -> None:
-        self.problem_count += 1
-        if len(self.problems) < KEPT_PROBLEMS:
-            self.problems.append(problem)
 
 
 def plan(store: PassageStore, items: Iterable[Article | LoadProblem], report: IngestReport,

@@ -16,10 +16,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
-if TYPE_CHECKING:
-    from newsbot.index.ingest import IngestReport
+from newsbot.index.report import IngestReport
 
 LINE_EVERY = 60.0
 BAR_EVERY = 0.1

@@ -60,7 +60,7 @@ def test_problems_are_listed_the_good_files_indexed_and_progress_summed_up_unles
 
 
 def test_a_file_of_many_bad_lines_lists_the_first_problems_and_counts_them_all(capsys, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("newsbot.index.ingest.KEPT_PROBLEMS", 3)
+    monkeypatch.setattr("newsbot.index.report.KEPT_PROBLEMS", 3)
     lines = ["not json"] * 5 + [json.dumps({"date": "2020-02-02", "text": "The one good line of the file."})]
     (tmp_path / "archive.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     code, out, err = run(capsys, "index", "add", str(tmp_path / "archive.jsonl"), "--index", str(tmp_path / "idx"), "--quiet")

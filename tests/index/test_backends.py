@@ -13,7 +13,7 @@ import pytest
 
 from newsbot.cli.main import main
 from newsbot.index import backends, exports
-from newsbot.index.backends import BackendError
+from newsbot.index.layout import BackendError, ModelLayout
 from shared import CACHE_DIR
 
 from newsbot.index.embedding import Embedder
@@ -73,7 +73,7 @@ def test_the_onnx_export_is_made_once_and_reused():
     made = list(CACHE_DIR.glob("*/model.onnx"))
     assert len(made) == 1
     stamp = made[0].stat().st_mtime_ns
-    exports.onnx_export(backends.ModelLayout.read(_packaged()), CACHE_DIR)
+    exports.onnx_export(ModelLayout.read(_packaged()), CACHE_DIR)
     assert made[0].stat().st_mtime_ns == stamp
 
 

@@ -18,7 +18,8 @@ from tiny import DIMENSION, report, write
 
 from newsbot.index.articles import Article, LoadProblem, load_paths, make_article
 from newsbot.index.embedding import Embedder
-from newsbot.index.ingest import KEPT_PROBLEMS, POOLED, SEPARATE, IngestReport, _prefetched, ingest, plan
+from newsbot.index.ingest import POOLED, SEPARATE, _prefetched, ingest, plan
+from newsbot.index.report import KEPT_PROBLEMS, IngestReport
 from newsbot.index.store import Store
 
 
