@@ -93,7 +93,8 @@ class Digest:
                 stories.append([(hit, lead)])
         if not stories:
             newest = self.searcher.latest(self.stories, replace(filters, since=None, until=query.today))
-            return Answer(query.question, query.text, (), (), 0.0, True, query.frame, tuple(newest)) if newest else None
+            return Answer(query.question, query.text, (), (), 0.0, True, query.frame, tuple(newest),
+                          listed=True) if newest else None
         citations: list[Citation] = []
         parts: list[AnswerPart] = []
         for story in stories:

@@ -93,6 +93,19 @@ def answer_record(answer: Answer) -> dict:
     }
 
 
+def not_found(answer: Answer) -> tuple[str, str]:
+    """What an abstention says, and the heading of the articles listed under it: a digest with no
+    article of its dates lists the newest articles there are, any other abstention the closest."""
+    since, until = answer.time_frame.since, answer.time_frame.until
+    if not (answer.listed and (since or until)):
+        return NOT_FOUND, "The closest articles:"
+    if since and until:
+        span = f"from {since.isoformat()}" + ("" if since == until else f" to {until.isoformat()}")
+    else:
+        span = f"since {since.isoformat()}" if since else f"up to {until.isoformat()}"
+    return f"There are no articles {span}.", "The newest articles:"
+
+
 def cited_where(source: Citation | ArticleRef) -> str:
     """Where a cited article can be found: its link, else its source or file."""
     return source.url or source.source

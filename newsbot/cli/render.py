@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import textwrap
 
-from newsbot.answer.types import NOT_FOUND, Answer, cited_where, date_label, grouped_sources
+from newsbot.answer.types import Answer, cited_where, date_label, grouped_sources, not_found
 
 
 
 def plain(answer: Answer, width: int = 100) -> str:
     """The answer with `[n]` markers and a numbered source list, or the abstention and the
-    closest articles."""
+    articles it lists (`not_found`)."""
     lines: list[str] = []
     if answer.abstained:
-        lines.append(NOT_FOUND)
+        message, heading = not_found(answer)
+        lines.append(message)
         closest = answer.closest_articles()
         if closest:
-            lines += ["", "The closest articles:"]
+            lines += ["", heading]
             lines += [f"- {hit.article.title} ({date_label(hit.article.date)})" for hit in closest]
         return "\n".join(lines)
     text = f"{answer.short} — {answer.text}" if answer.short else answer.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 
-from newsbot.answer.types import NOT_FOUND, Answer, Citation, date_label, grouped_sources
+from newsbot.answer.types import NOT_FOUND, Answer, Citation, date_label, grouped_sources, not_found
 
 TELEGRAM_LIMIT = 4096
 
@@ -78,11 +78,12 @@ def telegram_html(answer: Answer) -> list[str]:
     """The answer as Telegram HTML messages: the short answer in bold when there is one, the text with
     [n] markers, then the sources with links."""
     if answer.abstained:
-        blocks = [(f"<i>{escape(NOT_FOUND)}</i>", NOT_FOUND)]
+        message, heading = not_found(answer)
+        blocks = [(f"<i>{escape(message)}</i>", message)]
         closest = answer.closest_articles()
         if closest:
             lines = [f"• {h.article.title} ({date_label(h.article.date)})" for h in closest]
-            blocks.append(("The closest articles:\n" + escape("\n".join(lines)), "\n".join(lines)))
+            blocks.append((f"{heading}\n" + escape("\n".join(lines)), "\n".join(lines)))
         return pack_messages(blocks)
     if answer.short:
         blocks = [(f"<b>{escape(answer.short)}</b> — {escape(answer.text)}", f"{answer.short} — {answer.text}")]

@@ -13,6 +13,7 @@ from newsbot.answer.digest import asks_for_news, latest_question
 from newsbot.answer.engine import AnswerEngine
 from newsbot.answer.types import Turn
 from newsbot.app import Newsbot
+from newsbot.cli.render import plain
 from newsbot.settings import Settings
 
 from shared import dated_index
@@ -62,6 +63,12 @@ def test_no_articles_of_those_dates_says_so_and_shows_the_newest(app) -> None:
     answer = app.engine.answer("Any news today?", today=dt.date(2025, 6, 20))
     assert answer.abstained and answer.parts == ()
     assert [h.article.date.isoformat() for h in answer.closest_articles()] == ["2025-06-09", "2025-06-04", "2025-06-02"]
+    shown = plain(answer)
+    assert shown.startswith("There are no articles from 2025-06-20.\n\nThe newest articles:\n- ")
+    week = plain(app.engine.answer("What happened this week?", today=dt.date(2025, 7, 1)))
+    assert week.startswith("There are no articles from 2025-06-25 to 2025-07-01.")
+    assert plain(app.engine.answer("Who won the cheese-rolling race?", today=dt.date(2025, 6, 20))).startswith(
+        "I couldn't find that in the articles.")
 
 
 @pytest.mark.parametrize("question, general", [
