@@ -48,7 +48,8 @@ class AnswerPart:
 @dataclass(frozen=True)
 class Answer:
     """The reply to one question: cited parts, or an abstention with the hits it looked at; `listed`
-    when the parts are separate stories (a digest of the newest), shown one per line."""
+    for a digest of the newest stories (its parts shown one per line; abstaining, its hits are the
+    newest articles of any date)."""
 
     question: str
     query: str
