@@ -1,6 +1,6 @@
-"""Composition, the last stage: chosen sentence groups → an `Answer` with numbered citations, in
-date order when its sentences come from different days (newest first when the question asks for
-the latest), and a short answer when the words of the best
+"""Composition, the last stage: chosen sentence groups → an `Answer` with numbered citations, the
+best sentence first and the others in date order (newest first when the question asks for the
+latest), and a short answer when the words of the best
 sentence that answer are sure enough (`ScoredSentence.short_chance`); or an abstention when evidence
 is weak."""
 
@@ -41,10 +41,10 @@ class Composer:
 
     @staticmethod
     def _cite(groups: list[Group], newest_first: bool = False) -> tuple[tuple[AnswerPart, ...], tuple[Citation, ...]]:
-        dated = [g for g in groups if g[0].evidence.hit.article.date]
-        if len({g[0].evidence.hit.article.date for g in dated}) > 1:
-            undated = dt.date.min if newest_first else dt.date.max  # last either way
-            groups = sorted(groups, key=lambda g: g[0].evidence.hit.article.date or undated, reverse=newest_first)
+        """The best group first (the sentence likeliest to answer), the others in date order."""
+        undated = dt.date.min if newest_first else dt.date.max  # last either way
+        groups = groups[:1] + sorted(groups[1:], key=lambda g: g[0].evidence.hit.article.date or undated,
+                                     reverse=newest_first)
         citations: list[Citation] = []
         parts: list[AnswerPart] = []
         for group in groups:

@@ -47,7 +47,7 @@ class TimeFrame:
             return f"{self.since.isoformat()} to {self.until.isoformat()}"
         if self.since:
             return f"since {self.since.isoformat()}"
-        return "most recent first" if self.recent else None
+        return "most recent first after the best match" if self.recent else None
 
 
 @lru_cache(maxsize=8)

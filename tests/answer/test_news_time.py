@@ -101,7 +101,7 @@ def test_what_happened_to_something_answers_with_its_latest_story(tmp_path, embe
         answer = app.engine.answer("What happened to the Tilby ferry?", today=ASKED)
         story = app.engine.answer("What has happened with the Tilby ferry?", today=ASKED)
     assert answer.citations[0].title == recent[1]
-    assert answer.time_frame.describe() == "most recent first"
+    assert answer.time_frame.describe() == "most recent first after the best match"
     assert story.time_frame.describe() is None
 
 

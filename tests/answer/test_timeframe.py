@@ -40,7 +40,7 @@ def test_no_time_words_no_filter(question: str) -> None:
 
 def test_latest_is_a_recency_wish() -> None:
     frame = time_frame("latest on the missile tests", TODAY)
-    assert frame.recent and frame.since is None and frame.describe() == "most recent first"
+    assert frame.recent and frame.since is None and frame.describe() == "most recent first after the best match"
 
 
 @pytest.mark.parametrize("question", ["What happened to the Tilby ferry?", "What's happening with the dock strike?",
