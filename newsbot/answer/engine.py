@@ -103,8 +103,8 @@ class AnswerEngine:
 
 def _borne_out(answer: Answer, frame: TimeFrame) -> TimeFrame:
     """What the answer's note may say of the question's time: its dates only when an article of
-    them is cited, "most recent first" only when a cited article has a date to order by."""
+    them is cited, "most recent first" only when cited articles of two dates or more were ordered."""
     since, until = frame.since or dt.date.min, frame.until or dt.date.max
     if (frame.since or frame.until) and not any(c.date and since <= c.date <= until for c in answer.citations):
         frame = TimeFrame(recent=frame.recent)
-    return replace(frame, recent=frame.recent and any(c.date for c in answer.citations))
+    return replace(frame, recent=frame.recent and len({c.date for c in answer.citations if c.date}) > 1)

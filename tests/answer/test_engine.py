@@ -114,6 +114,12 @@ def test_for_the_latest_the_others_follow_newest_first_as_the_note_says(engine) 
     check_citations(answer)
 
 
+def test_no_order_note_when_the_answer_cites_one_day(engine) -> None:
+    answer = engine.answer("What is the latest on the Kelvor comet?", today=dt.date(2024, 3, 20))
+    assert not answer.abstained and {c.date for c in answer.citations} == {dt.date(2024, 2, 10)}
+    assert answer.time_frame.describe() is None
+
+
 def test_the_same_fact_from_two_articles_is_written_once_and_cited_twice(engine) -> None:
     answer = engine.answer("Who will the Marlow bridge be named after?")
     naming = [p for p in answer.parts if "Ada Thorne" in p.text]
