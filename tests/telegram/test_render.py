@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram_html import parse_telegram_html
 
+from newsbot.answer.timeframe import TimeFrame
 from newsbot.answer.types import Answer, AnswerPart, Citation
 from newsbot.cli.render import plain
 from newsbot.telegram import render
@@ -50,3 +51,12 @@ def test_a_short_answer_leads_in_bold() -> None:
     [message] = render.telegram_html(answer)
     assert message.startswith("<b>Tim Cook</b> — Tim Cook will lead Apple") and parse_telegram_html(message)
     assert plain(answer).startswith("Tim Cook — Tim Cook will lead Apple")
+
+
+def test_a_digest_of_dates_no_article_is_from_says_so() -> None:
+    frame = TimeFrame(since=dt.date(2025, 6, 14), until=dt.date(2025, 6, 20))
+    digest = Answer("What happened this week?", "What happened this week?", (), (), 0.0, True, frame, listed=True)
+    [message] = render.telegram_html(digest)
+    assert message == "<i>There are no articles from 2025-06-14 to 2025-06-20.</i>"
+    other = Answer("Who won?", "Who won?", (), (), 0.0, True, frame)
+    assert render.telegram_html(other) == ["<i>I couldn't find that in the articles.</i>"]
