@@ -1,4 +1,4 @@
-"""Read article files (seed text, Markdown/plain text, JSONL) into validated `Article`s.
+"""Read article files (seed text, Markdown/plain text, JSONL, web pages) into validated `Article`s.
 
 Every problem is reported per file (and per line for JSONL) as a `LoadProblem`; one bad file
 never stops the others from loading, nor one bad line the lines after it. JSONL is read line by
@@ -24,6 +24,8 @@ from newsbot.index.sentences import split_sentences
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+ARTICLE_SUFFIXES = TEXT_SUFFIXES | JSONL_SUFFIXES | HTML_SUFFIXES
 MAX_TEXT_FILE_BYTES = 50 * 1024 * 1024
 MAX_LINE_BYTES = MAX_TEXT_FILE_BYTES
 BINARY_SNIFF_BYTES = 8192
@@ -138,6 +140,24 @@ def _decode(data: bytes) -> str:
         raise ArticleError(
             f"not UTF-8 text (undecodable byte at offset {exc.start}); convert it to UTF-8"
         ) from None
+
+
+def page_article(html: str | bytes, *, path: str, url: str | None = None, source: str | None = None) -> Article:
+    """The article in an HTML page: its main text (navigation, boilerplate and comments left out),
+    title and date, extracted by trafilatura; `ArticleError` when the page holds no article text."""
+    import trafilatura  # here: answering questions never needs it, and it takes a while to import
+
+    document = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
+    if document is None or not (document.text or "").strip():
+        raise ArticleError("no article text found on that page")
+    paragraphs = [line for line in document.text.splitlines() if line.strip()]
+    if document.title and paragraphs and paragraphs[0].strip() == document.title.strip():
+        paragraphs = paragraphs[1:]
+    try:
+        date = parse_date(document.date) if document.date else None
+    except ArticleError:
+        date = None
+    return make_article("\n\n".join(paragraphs), path=path, title=document.title, date=date, source=source, url=url)
 
 
 def parse_text_file(raw: str, path: str) -> Article:
@@ -263,20 +283,19 @@ def load_file(path: Path, on_read: Callable[[int], None] | None = None) -> Itera
 
 
 def load_bytes(data: bytes, name: str) -> Iterator[Article | LoadProblem]:
-    """Articles in the bytes of one file (an upload); `name` (its suffix picks the format) is their
-    path. The caller bounds the size."""
-    if Path(name).suffix.lower() in JSONL_SUFFIXES:
+    """Articles in the bytes of one file (an upload); `name` (its suffix picks the format: JSONL, a
+    web page, else text) is their path. The caller bounds the size."""
+    suffix = Path(name).suffix.lower()
+    if suffix in JSONL_SUFFIXES:
         yield from read_jsonl(io.BytesIO(data), name)
         return
     try:
         raw = _decode(data)
+        article = page_article(raw, path=name) if suffix in HTML_SUFFIXES else parse_text_file(raw, name)
     except ArticleError as exc:
         yield LoadProblem(name, str(exc))
         return
-    try:
-        yield parse_text_file(raw, name)
-    except ArticleError as exc:
-        yield LoadProblem(name, str(exc))
+    yield article
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[Path | LoadProblem]:
@@ -295,7 +314,7 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path | LoadProblem]:
 
 
 def _is_article_file(path: Path) -> bool:
-    return path.suffix.lower() in TEXT_SUFFIXES | JSONL_SUFFIXES
+    return path.suffix.lower() in ARTICLE_SUFFIXES
 
 
 def input_bytes(paths: Iterable[Path]) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from newsbot.index.articles import JSONL_SUFFIXES, TEXT_SUFFIXES
+from newsbot.index.articles import ARTICLE_SUFFIXES
 
 LABEL_PREFIX = "upload/"
 MAX_STEM_CHARS = 80
@@ -16,7 +16,7 @@ ARCHIVE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08", b"\x1f\x8b", b"\x1
                  b"\xfd7zXZ\x00", b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07", b"\x28\xb5\x2f\xfd", b"LZIP",
                  b"MSCF", b"\x5d\x00\x00")
 TAR_MAGIC_OFFSET = 257
-ACCEPTED = "I can add .txt, .md and .jsonl files"
+ACCEPTED = "I can add .txt, .md, .jsonl and .html files"
 
 
 class UploadRefused(ValueError):
@@ -47,7 +47,7 @@ def check_declared(label: str, size: int | None, limit: int) -> None:
     suffix = suffix_of(label)
     if suffix in ARCHIVE_SUFFIXES:
         raise UploadRefused(f"I don't unpack archives ({suffix}). {ACCEPTED}: send the files themselves.")
-    if suffix not in TEXT_SUFFIXES | JSONL_SUFFIXES:
+    if suffix not in ARTICLE_SUFFIXES:
         raise UploadRefused(f"{ACCEPTED}, not {suffix or 'files without an extension'}.")
     if size is not None and size > limit:
         raise UploadRefused(f"That file is too large (limit {limit // 1024} KB).")

@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from newsbot.index.articles import Article, ArticleError, make_article, parse_date
+from newsbot.index.articles import Article, make_article, page_article
 from newsbot.settings import Settings
 from newsbot.web.addresses import Address, AddressRefused, allowing, is_public
 from newsbot.web.netguard import GuardedTransport
@@ -118,20 +118,7 @@ def article_from_page(url: str, content_type: str, body: bytes) -> Article:
     host = urlsplit(url).hostname or url
     kind = content_type.split(";")[0].strip().lower()
     if kind in ("text/html", "application/xhtml+xml"):
-        import trafilatura
-
-        document = trafilatura.bare_extraction(body.decode("utf-8", errors="replace"), url=url,
-                                               with_metadata=True, include_comments=False)
-        if document is None or not (document.text or "").strip():
-            raise FetchError("no article text found on that page")
-        paragraphs = [line for line in document.text.splitlines() if line.strip()]
-        if document.title and paragraphs and paragraphs[0].strip() == document.title.strip():
-            paragraphs = paragraphs[1:]
-        try:
-            date = parse_date(document.date) if document.date else None
-        except ArticleError:
-            date = None
-        return make_article("\n\n".join(paragraphs), path=url, title=document.title, date=date, source=host, url=url)
+        return page_article(body.decode("utf-8", errors="replace"), path=url, url=url, source=host)
     if kind == "text/plain":
         return make_article(body.decode("utf-8", errors="replace"), path=url, source=host, url=url)
     raise FetchError(f"that link is not a web page or text ({kind or 'unknown type'})")

@@ -188,3 +188,28 @@ def test_an_article_that_is_only_page_furniture_is_reported(tmp_path: Path) -> N
     assert [a.title for a in loaded] == ["The Marlow footbridge opened to walkers on Saturday."]
     [problem] = problems
     assert problem.path.endswith("empty.txt") and "page furniture" in problem.message
+
+
+WEB_PAGE = """<!doctype html><html><head><title>Cliffside railway reopens | Coast News</title>
+<meta property="article:published_time" content="2024-05-02T09:00:00Z"></head>
+<body><nav><a href="/">Home</a> | <a href="/world">World</a> | <a href="/sport">Sport</a></nav>
+<article><h1>Cliffside railway reopens</h1>
+<p>The Cliffside funicular railway in Dunmere reopened on Thursday after a two-year restoration that cost
+4 million pounds.</p>
+<p>Its two wooden cars, built in 1896, now run on a new steel cable and carry up to 40 passengers each.</p>
+<p>The town council said about 120,000 visitors are expected to ride it this summer.</p>
+</article><footer>Copyright 2024 Coast News. All rights reserved.</footer></body></html>"""
+
+
+def test_a_web_page_gives_its_main_text_title_and_date(tmp_path: Path) -> None:
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "railway.html").write_text(WEB_PAGE, encoding="utf-8")
+    (folder / "photo.htm").write_text("<html><body><img src='harbour.jpg'></body></html>", encoding="utf-8")
+    found, problems = load(folder)
+    [article] = found
+    assert article.title.startswith("Cliffside railway reopens") and article.date == dt.date(2024, 5, 2)
+    assert article.text.startswith("The Cliffside funicular railway in Dunmere reopened on Thursday")
+    assert "40 passengers each" in article.text and "120,000 visitors" in article.text
+    assert "Home" not in article.text and "Copyright" not in article.text and "<" not in article.text
+    assert [(Path(p.path).name, p.message) for p in problems] == [("photo.htm", "no article text found on that page")]

@@ -115,3 +115,14 @@ def test_a_failed_download_is_reported_and_the_file_can_be_sent_again(stub: BotA
     texts = upload_all(stub, newsbot, [("ferry.txt", article(1), {}), ("ferry.txt", article(1), {})])
     assert "could not download" in texts[0] and "Added 1 article" in texts[1]
     assert ("getFile", "500") in stub.faults_served
+
+
+def test_an_uploaded_web_page_is_indexed_by_its_main_text(stub: BotApiStub, newsbot: BotState) -> None:
+    page = (b"<html><head><title>Ferry timetable changes</title></head><body><nav>Home | Travel</nav><article>"
+            b"<p>The Oskerby ferry will leave every forty minutes from June, the operator said on Monday.</p>"
+            b"<p>The first crossing of the day moves to 6.20 in the morning.</p></article></body></html>")
+    [text] = upload_all(stub, newsbot, [("timetable.html", page, {})])
+    assert "Added 1 article" in text
+    newsbot.app.refresh()
+    [indexed] = [a for a in newsbot.app.store.articles() if a.path == "upload/timetable.html"]
+    assert indexed.title == "Ferry timetable changes"
