@@ -13,8 +13,8 @@ import pytest
 from newsbot.index.articles import Article, input_bytes, load_paths
 from newsbot.index.embedding import Embedder
 from newsbot.index.ingest import ingest
-from newsbot.index.report import IngestReport
 from newsbot.index.progress import Progress
+from newsbot.index.report import IngestReport
 from newsbot.index.store import Store
 
 LINE = re.compile(r"newsbot: [\d,]+ articles \([\d.,]+/s\), [\d,]+ passages \([\d,]+/s\), "
