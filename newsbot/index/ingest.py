@@ -1,5 +1,5 @@
 """Add articles to an index: read them as a stream, skip what is already there, chunk, embed
-passages and their sentences in batches, commit in steps."""
+passages, their sentences and the articles' headlines in batches, commit in steps."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ import numpy as np
 from newsbot.index.articles import Article, LoadProblem
 from newsbot.index.chunking import ChunkingConfig, Passage, chunk_article
 from newsbot.index.embedding import Embedder
+from newsbot.index.headline import OPENING, headline
 from newsbot.index.progress import Progress, as_progress
 from newsbot.index.report import IngestReport
 from newsbot.index.sentences import Sentence, split_sentences
-from newsbot.index.store import PassageStore, SentenceVector
+from newsbot.index.store import Headline, PassageStore, SentenceVector
 
 COMMIT_PASSAGES = 512
 # How sentence vectors are made: pooled from the passage's own forward pass (one pass for both), or
@@ -111,14 +112,17 @@ def ingest(
     indexed by content hash and goes on from there. Each step of about `commit_every` passages is
     one transaction, so a failure or kill loses at most the steps under way, never indexed data.
     Reading, planning (the store's lookups included), chunking and sentence splitting run in a
-    thread ahead of the encoder, so the model never waits for them. Sentence vectors are stored so that answering only has to encode
-    the question; `sentence_vectors` says how they are made (`POOLED` or `SEPARATE`). `progress`: a `Progress` (see `newsbot.index.progress`), True for a default one,
-    or False; it is finished here."""
+    thread ahead of the encoder, so the model never waits for them. Sentence and headline vectors
+    are stored so that answering only has to encode the question; `sentence_vectors` says how
+    sentence vectors are made (`POOLED` or `SEPARATE`). Articles indexed before headlines were
+    stored get theirs first. `progress`: a `Progress` (see `newsbot.index.progress`), True for a
+    default one, or False; it is finished here."""
     started = time.perf_counter()
     report = IngestReport()
     shown = as_progress(progress)
     update = (lambda: shown.update(report)) if shown else None
     try:
+        add_missing_headlines(store, embedder)
         skipped = (lambda article: shown.finished(len(article.text))) if shown else None
         todo = plan(store, _told(items, shown) if shown else items, report, group, on_group=update, on_skip=skipped)
         for step in _prefetched(_steps(todo, chunking, commit_every)):
@@ -211,12 +215,14 @@ def _commit(store: PassageStore, embedder: Embedder, step: Step, report: IngestR
     split = [ss for item in step for ss in item.sentences]
     encode = _pooled if sentence_vectors == POOLED else _separate
     vectors, sentences = encode(embedder, passages, split)
+    articles = [item.article for item in step]
     store.write(
-        [item.article for item in step],
+        articles,
         passages,
         vectors if passages else np.zeros((0, store.dimension), np.float32),
         replace=[old for item in step for old in item.replaced],
         sentences=[[SentenceVector(s.start, s.end, v) for s, v in zip(ss, vs)] for ss, vs in zip(split, sentences)],
+        headlines=_headlines(embedder, [(a.id, headline(a.title, a.date, a.text)) for a in articles]),
     )
     for item in step:
         if item.replaced:
@@ -224,6 +230,23 @@ def _commit(store: PassageStore, embedder: Embedder, step: Step, report: IngestR
         else:
             report.added += 1
     report.passages += len(passages)
+
+
+def _headlines(embedder: Embedder, found: list[tuple[str, str | None]]) -> list[Headline]:
+    """Each (article id, headline or None) as a `Headline`, those with text encoded (each on its own)."""
+    texts = [text for _, text in found if text]
+    vectors = iter(embedder.encode(texts) if texts else [])
+    return [Headline(article_id, text, next(vectors) if text else None) for article_id, text in found]
+
+
+def add_missing_headlines(store: PassageStore, embedder: Embedder, step: int = COMMIT_PASSAGES) -> int:
+    """Store the headlines (or that there is none) of the articles indexed before headlines were,
+    `step` articles to a transaction; returns how many have one."""
+    found = [(ref.id, headline(ref.title, ref.date, opening)) for ref, opening in store.without_headline(OPENING)]
+    for first in range(0, len(found), step):
+        store.write([], [], np.zeros((0, store.dimension), np.float32),
+                    headlines=_headlines(embedder, found[first : first + step]))
+    return sum(1 for _, text in found if text)
 
 
 def _pooled(embedder: Embedder, passages: list[Passage], split: list[list[Sentence]]) -> tuple[np.ndarray, list]:

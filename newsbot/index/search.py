@@ -13,7 +13,7 @@ import snowballstemmer
 from newsbot.index.chunking import Passage
 from newsbot.index.embedding import Embedder
 from newsbot.index.stopwords import ENGLISH_STOP_WORDS
-from newsbot.index.store import ArticleRef, Filters, PassageStore, SentenceVector
+from newsbot.index.store import ArticleRef, Filters, Headline, PassageStore, SentenceVector
 
 # FTS5 scores every passage that holds any term of the OR query, so its cost follows the terms'
 # posting counts. A term in more than COMMON_TERM_SHARE of the passages adds little to BM25: leaving
@@ -143,6 +143,10 @@ class Searcher:
         """The stored sentences of each hit's passage, in order, with their vectors."""
         stored = self.store.sentence_vectors([hit.key for hit in hits])
         return [stored.get(hit.key, []) for hit in hits]
+
+    def headlines(self, hits: Sequence[Hit]) -> dict[str, Headline]:
+        """The stored headlines of the hits' articles, by article id (those with none left out)."""
+        return self.store.headlines(list(dict.fromkeys(hit.article.id for hit in hits)))
 
     def latest(self, k: int, filters: Filters = Filters()) -> list[Hit]:
         """The first passage of each of the `k` newest dated articles that pass `filters`, newest first."""

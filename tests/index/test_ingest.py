@@ -4,8 +4,10 @@ apart across groups, bad lines reported, an interrupted run taken up again)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+import sqlite3
 import threading
 from collections.abc import Iterator
 from itertools import islice
@@ -20,7 +22,7 @@ from newsbot.index.articles import Article, LoadProblem, load_paths, make_articl
 from newsbot.index.embedding import Embedder
 from newsbot.index.ingest import POOLED, SEPARATE, _prefetched, ingest, plan
 from newsbot.index.report import KEPT_PROBLEMS, IngestReport
-from newsbot.index.store import Store
+from newsbot.index.store import DB_FILE, Store
 
 
 def test_steps_arrive_in_order_and_errors_reach_the_caller():
@@ -183,8 +185,9 @@ def test_sentence_vectors_come_from_the_passage_pass_unless_asked_otherwise(stor
     texts = [stored.passage.text for stored in store.passages(keys).values()]
     sentences = [v for group in store.sentence_vectors(keys).values() for v in group]
     assert report.passages == len(texts) and len(sentences) > len(texts)
+    headlines = [h.text for h in store.headlines([a.id for a in store.articles()]).values()]
     if how == POOLED:
-        assert sorted(counting.texts) == sorted(texts)
+        assert sorted(counting.texts) == sorted(texts + headlines)
     else:
         assert len(set(counting.texts)) > len(set(texts))
     # Either way, asked with a sentence's own words, that sentence's stored vector ranks first.
@@ -194,3 +197,31 @@ def test_sentence_vectors_come_from_the_passage_pass_unless_asked_otherwise(stor
     article = store.article(stored[key].passage.article_id)
     alone = embedder.encode([article.text[s.start:s.end] for s in group])
     assert list((np.vstack([s.vector for s in group]) @ alone.T).argmax(axis=0)) == list(range(len(group)))
+
+
+HEADLINED = [("2025-04-07", "Penmoor ferry to run through the night from May",
+              "The harbour board of Penmoor agreed on Monday to extend the ferry timetable. Boats will leave every "
+              "hour after midnight."),
+             ("2025-04-08", "Dunmere library reopens", "The Dunmere library reopened on Tuesday after repairs.")]
+
+
+def test_headlines_are_stored_with_their_articles_and_added_to_an_index_made_before_them(tmp_path: Path,
+                                                                                      embedder: Embedder) -> None:
+    articles = [make_article(text, path=f"/news/{n}.txt", title=title, date=dt.date.fromisoformat(day))
+                for n, (day, title, text) in enumerate(HEADLINED)]
+    directory, ids = tmp_path / "index", [a.id for a in articles]
+    with Store.open(directory, model=embedder.name, dimension=embedder.dimension, writable=True) as store:
+        ingest(store, embedder, articles)
+        stored = store.headlines(ids)
+        assert store.without_headline(10) == []  # nothing is looked for again
+    # the library's title is three words: a label, not a statement to quote
+    assert list(stored) == [ids[0]] and stored[ids[0]].text == "Penmoor ferry to run through the night from May"
+    assert float(stored[ids[0]].vector @ embedder.encode([stored[ids[0]].text])[0]) > 0.99
+    with sqlite3.connect(directory / DB_FILE) as db:  # as an index made before headlines were stored
+        db.execute("DROP TABLE headlines")
+    with Store.open(directory) as reader:
+        assert reader.headlines(ids) == {}
+        with Store.open(directory, writable=True) as writer:
+            report = ingest(writer, embedder, [])
+        assert (report.added, report.passages) == (0, 0)
+        assert list(reader.headlines(ids)) == [ids[0]] and reader.without_headline(10) == []

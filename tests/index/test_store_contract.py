@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tiny import DIMENSION, report, whole, write
+from tiny import DIMENSION, report, unit, whole, write
 
-from newsbot.index.store import ArticleRef, Filters, PassageStore, RejectedWrite, SentenceVector, Store, vectors
+from newsbot.index.store import ArticleRef, Filters, Headline, PassageStore, RejectedWrite, SentenceVector, Store, vectors
 
 
 # What comes back of a unit vector has at least this cosine with the vector written, and a search
@@ -304,3 +304,25 @@ def test_passage_texts_are_their_articles_spans_in_any_script(opened: Opened) ->
                           ('"кириллица"', 10), ('"plain"', 11)):
         assert term.strip('"') in passage_words(passages[passage].text)
         assert keys_of(store.keyword_search(term, 5)) == [keys[passage]], term
+
+
+def test_headlines_are_kept_with_their_articles(opened: Opened) -> None:
+    store = opened.store
+    articles = reports()
+    write(store, articles, opened.rng)
+    first, second = (Headline(a.id, f"Headline of report {n} on the harbour", unit(opened.rng.normal(size=(1, DIMENSION)))[0])
+                     for n, a in enumerate(articles[:2]))
+    assert store.headlines([a.id for a in articles]) == {}
+    assert {ref.id for ref, _ in store.without_headline(10)} == {a.id for a in articles}
+    # headlines of articles already indexed join them in a write of their own; so does having none
+    none = Headline(articles[2].id, None, None)
+    store.write([], [], np.zeros((0, DIMENSION), np.float32), headlines=[first, second, none])
+    found = opened.reader().headlines([a.id for a in articles] + ["nope"])
+    assert sorted(found) == sorted([first.article_id, second.article_id])
+    assert found[first.article_id].text == first.text and cosine(found[first.article_id].vector, first.vector) >= COSINE
+    assert [(ref.id, opening) for ref, opening in store.without_headline(10)] == [(articles[3].id, articles[3].text[:10])]
+    # a replaced article loses its headline unless the write brings a new one; a removed one loses it
+    edited = report(0, "The harbour ferry was cancelled again on Monday.")
+    write(store, [edited], opened.rng, replace=[articles[0].id])
+    store.remove([articles[1].id])
+    assert store.headlines([articles[0].id, articles[1].id, edited.id]) == {}

@@ -25,7 +25,7 @@ from newsbot.index.chunking import Passage
 from newsbot.index.store.codec import decode_vectors, encode_vectors
 from newsbot.index.store.errors import CorruptIndex, RejectedWrite
 from newsbot.index.store.schema import SCHEMA, VOCAB, text_of
-from newsbot.index.store.types import ArticleRef, Filters, SentenceVector, StoredPassage
+from newsbot.index.store.types import ArticleRef, Filters, Headline, SentenceVector, StoredPassage
 
 DB_FILE = "newsbot.db"
 # Values bound to one `IN (...)` list; SQLite allows 32,766 variables a statement.
@@ -129,6 +129,7 @@ class Database:
         self.writable = writable
         self._db = connection
         self._lock = threading.RLock()
+        self._has_headlines = False
 
     @classmethod
     def open(cls, path: Path, writable: bool) -> Database:
@@ -296,6 +297,25 @@ class Database:
             found.setdefault(row[0], []).append(SentenceVector(row[1], row[2], vector))
         return found
 
+    def headlines(self, article_ids: Sequence[str]) -> dict[str, Headline]:
+        if not self._has_headlines:
+            # An index made before headlines were stored has no table of them until a writer opens it.
+            self._has_headlines = bool(self._rows("SELECT 1 FROM sqlite_master WHERE name = 'headlines'"))
+            if not self._has_headlines:
+                return {}
+        rows = self._rows_in("SELECT article_id, text, vector FROM headlines"
+                             " WHERE text IS NOT NULL AND article_id IN ({})", article_ids)
+        return {row[0]: Headline(row[0], row[1], vector)
+                for row, vector in zip(rows, decode_vectors([row[2] for row in rows]))}
+
+    def without_headline(self, opening: int) -> list[tuple[ArticleRef, str]]:
+        """The articles indexed before headlines were stored, each with the first `opening`
+        characters of its text."""
+        rows = self._rows("SELECT a.id AS article_id, a.title, a.date, a.source, a.url, a.path, substr(a.text, 1, ?)"
+                          " FROM articles a WHERE NOT EXISTS (SELECT 1 FROM headlines h WHERE h.article_id = a.id)",
+                          (opening,))
+        return [(_ref(row), row[6]) for row in rows]
+
     # -- whole articles ----------------------------------------------------------------------
 
     def article(self, article_id: str) -> Article | None:
@@ -318,9 +338,9 @@ class Transaction:
         self._cur = cursor
 
     def delete_articles(self, ids: Sequence[str]) -> np.ndarray:
-        """Delete articles with their passages and sentences; returns the removed passage keys. The
-        passages go first, while their articles still hold the text the FTS5 delete needs (their
-        sentences go with them, ON DELETE CASCADE)."""
+        """Delete articles with their passages, sentences and headlines; returns the removed passage
+        keys. The passages go first, while their articles still hold the text the FTS5 delete needs
+        (their sentences go with them, and headlines with their articles: ON DELETE CASCADE)."""
         keys: list[int] = []
         for first in range(0, len(ids), IN_CHUNK):
             part = list(ids[first : first + IN_CHUNK])
@@ -349,6 +369,14 @@ class Transaction:
             )
             keys.append(self._cur.lastrowid)
         return keys
+
+    def add_headlines(self, headlines: Sequence[Headline]) -> None:
+        """Insert (or replace) articles' headlines, after their articles."""
+        quoted = [h for h in headlines if h.text is not None]
+        blobs = dict(zip((h.article_id for h in quoted), encode_vectors(np.vstack([h.vector for h in quoted]))
+                         if quoted else []))
+        self._cur.executemany("INSERT OR REPLACE INTO headlines (article_id, text, vector) VALUES (?, ?, ?)",
+                              [(h.article_id, h.text, blobs.get(h.article_id)) for h in headlines])
 
     def add_sentences(self, groups: Iterable[tuple[int, Sequence[SentenceVector]]]) -> None:
         """Insert each passage key's sentence vectors (int8 with a scale)."""

@@ -15,12 +15,12 @@ import numpy as np
 
 from newsbot.index.articles import Article
 from newsbot.index.chunking import Passage
-from newsbot.index.store.types import Filters, SentenceVector, Stats, StoredPassage
+from newsbot.index.store.types import ArticleRef, Filters, Headline, SentenceVector, Stats, StoredPassage
 
 
 @runtime_checkable
 class PassageStore(Protocol):
-    """An index of articles, their passages, passage vectors and sentence vectors."""
+    """An index of articles, their passages, passage vectors, sentence vectors and headlines."""
 
     @property
     def dimension(self) -> int:
@@ -29,9 +29,13 @@ class PassageStore(Protocol):
     # -- ingest ------------------------------------------------------------------------------
 
     def write(self, articles: Sequence[Article], passages: Sequence[Passage], vectors: np.ndarray,
-              replace: Iterable[str] = (), sentences: Sequence[Sequence[SentenceVector]] | None = None) -> list[int]:
-        """Store articles, their passages (row i of `vectors` is passage i) and each passage's
-        sentence vectors, after removing the articles whose ids are in `replace`; all or nothing: an
+              replace: Iterable[str] = (), sentences: Sequence[Sequence[SentenceVector]] | None = None,
+              headlines: Sequence[Headline] = ()) -> list[int]:
+        """Store articles, their passages (row i of `vectors` is passage i), each passage's
+        sentence vectors and the `headlines` of these articles or of ones already indexed (a
+        headline with no text says the article has none; a new headline of an article replaces
+        its old one), after removing the articles whose ids are in
+        `replace` (with their headlines); all or nothing: an
         article id or content hash already indexed (and not replaced) raises `RejectedWrite` and
         leaves the store as it was. Returns the new passages' keys, in order."""
 
@@ -50,6 +54,10 @@ class PassageStore(Protocol):
 
     def ids_by_path(self, paths: Iterable[str]) -> dict[str, list[str]]:
         """The ids of the articles indexed from each of `paths` (paths with none are left out)."""
+
+    def without_headline(self, opening: int) -> list[tuple[ArticleRef, str]]:
+        """Every article written without a headline (one with no text included), with the first
+        `opening` characters of its text."""
 
     # -- search ------------------------------------------------------------------------------
 
@@ -74,6 +82,9 @@ class PassageStore(Protocol):
 
     def sentence_vectors(self, keys: Sequence[int]) -> dict[int, list[SentenceVector]]:
         """The sentences of the passages of `keys`, by offset, with their vectors."""
+
+    def headlines(self, article_ids: Sequence[str]) -> dict[str, Headline]:
+        """The headlines of the articles of `article_ids` that have one stored, by article id."""
 
     def vector_count(self) -> int:
         """How many passages dense search can return now."""

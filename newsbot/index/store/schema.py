@@ -48,6 +48,11 @@ CREATE TABLE IF NOT EXISTS sentences (
     vector BLOB NOT NULL,
     PRIMARY KEY (passage, start_char)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS headlines (
+    article_id TEXT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+    text TEXT,
+    vector BLOB
+) WITHOUT ROWID;
 CREATE VIEW IF NOT EXISTS passage_texts (key, text) AS
     SELECT p.rowid, {text_of("p")} FROM passages p JOIN articles a ON a.id = p.article_id;
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(

@@ -26,7 +26,7 @@ from newsbot.index.store.database import DB_FILE, Database
 from newsbot.index.store.errors import IndexNotFound, ModelMismatch, StoreError
 from newsbot.index.store.files import LOCK_FILE, lock_for_writing
 from newsbot.index.store.meta import META_FILE, IndexMeta
-from newsbot.index.store.types import Filters, SentenceVector, Stats, StoredPassage
+from newsbot.index.store.types import ArticleRef, Filters, Headline, SentenceVector, Stats, StoredPassage
 from newsbot.index.store.vectors import FLAT, VectorIndex, kind_for
 
 VECTORS_FILE = "vectors.faiss"
@@ -169,10 +169,11 @@ class Store:
         vectors: np.ndarray,
         replace: Iterable[str] = (),
         sentences: Sequence[Sequence[SentenceVector]] | None = None,
+        headlines: Sequence[Headline] = (),
     ) -> list[int]:
         """Add articles with their passages and vectors (row i of `vectors` is `passages[i]`), and
-        the sentence vectors of each passage when given, first removing the articles with ids in
-        `replace`; all or nothing (`RejectedWrite` for an article id or content already indexed).
+        the sentence vectors of each passage when given, and `headlines` of these articles or of
+        articles already indexed, first removing the articles with ids in `replace`; all or nothing (`RejectedWrite` for an article id or content already indexed).
         Each passage belongs to one of `articles` and its text is the article's span (the database
         keeps the offsets, not the text). Returns the keys of the new passages, in order."""
         self._require_writable()
@@ -180,7 +181,8 @@ class Store:
             raise ValueError("one vector and one list of sentences per passage")
         _check_spans(articles, passages)
         vectors = np.asarray(vectors, dtype=np.float32)
-        if not np.isfinite(vectors).all() or not all(np.isfinite(s.vector).all() for ss in sentences or () for s in ss):
+        if (not np.isfinite(vectors).all() or not all(np.isfinite(s.vector).all() for ss in sentences or () for s in ss)
+                or not all(h.vector is None or np.isfinite(h.vector).all() for h in headlines)):
             raise ValueError("a vector holds NaN or infinity")
         added_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         with self._db.transaction() as tx:
@@ -189,6 +191,7 @@ class Store:
             keys = tx.add_passages(passages, vectors)
             if sentences is not None:
                 tx.add_sentences(zip(keys, sentences))
+            tx.add_headlines(headlines)
         self._vectors.drop(removed)
         if keys:
             # the vectors as SQLite gives them back, so the copy is the same whether made here or
@@ -272,6 +275,15 @@ class Store:
     def sentence_vectors(self, keys: Sequence[int]) -> dict[int, list[SentenceVector]]:
         """The stored sentences of the given passages, in order."""
         return self._db.sentence_vectors(keys) if keys else {}
+
+    def headlines(self, article_ids: Sequence[str]) -> dict[str, Headline]:
+        """The stored headlines of the articles of `article_ids` that have one."""
+        return self._db.headlines(article_ids) if article_ids else {}
+
+    def without_headline(self, opening: int) -> list[tuple[ArticleRef, str]]:
+        """The articles indexed before headlines were stored, each with the first `opening`
+        characters of its text."""
+        return self._db.without_headline(opening)
 
     def passage_vectors(self, keys: Sequence[int]) -> dict[int, np.ndarray]:
         """The stored vectors of the given passages."""

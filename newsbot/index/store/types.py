@@ -1,5 +1,5 @@
 """What the store takes and gives back: search filters, passages with a reference to their article,
-sentence vectors and figures."""
+sentence and headline vectors and figures."""
 
 from __future__ import annotations
 
@@ -56,6 +56,16 @@ class SentenceVector:
     start: int
     end: int
     vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class Headline:
+    """An article's headline as an answer may quote it (`newsbot.index.headline`), with its vector;
+    both None for an article that has none (stored too, so that it is not looked for again)."""
+
+    article_id: str
+    text: str | None
+    vector: np.ndarray | None
 
 
 @dataclass(frozen=True)
