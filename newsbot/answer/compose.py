@@ -9,18 +9,27 @@ from __future__ import annotations
 import datetime as dt
 
 from newsbot.answer.config import CompositionConfig
-from newsbot.answer.evidence import RankedPassage
+from newsbot.answer.evidence import RankedPassage, SentenceEvidence
 from newsbot.answer.query import Query
 from newsbot.answer.select import Group
 from newsbot.answer.types import Answer, AnswerPart, Citation
 from newsbot.index.search import Hit
 
 
-def citation(n: int, hit: Hit, sentence: str, start: int, end: int) -> Citation:
-    """Citation number `n` of one sentence of `hit`'s passage (`start`/`end` index the article text)."""
+def citation(n: int, hit: Hit, sentence: str, start: int | None, end: int | None) -> Citation:
+    """Citation number `n` of one sentence of `hit`'s passage (`start`/`end` index the article
+    text), or of its article's headline (no offsets)."""
     article = hit.article
     return Citation(n=n, article_id=article.id, title=article.title, date=article.date, source=article.source,
                     url=article.url, sentence=sentence, start=start, end=end, passage=hit.passage.text)
+
+
+_ENDS = (".", "!", "?", "…", '"', "”", "’", ")")
+
+
+def _written(sentence: SentenceEvidence) -> str:
+    """The words an answer writes for `sentence`: a headline, which has no full stop, gets one."""
+    return sentence.text + "." if sentence.headline and not sentence.text.endswith(_ENDS) else sentence.text
 
 
 class Composer:
@@ -58,6 +67,6 @@ class Composer:
                 cited_articles.add(article.id)
                 citations.append(citation(len(citations) + 1, sentence.hit, sentence.text, sentence.start, sentence.end))
                 numbers.append(len(citations))
-            parts.append(AnswerPart(group[0].evidence.text, tuple(numbers)))
+            parts.append(AnswerPart(_written(group[0].evidence), tuple(numbers)))
         return tuple(parts), tuple(citations)
 

@@ -1,5 +1,6 @@
-"""Re-ranking by sentence evidence: each pooled sentence's cosine to the question and its share of
-the question's rare word stems, and a passage score built from them that orders the pool."""
+"""Re-ranking by sentence evidence: each pooled sentence's (and headline's) cosine to the question
+and its share of the question's rare word stems, and a passage score built from them that orders
+the pool."""
 
 from __future__ import annotations
 
@@ -15,30 +16,38 @@ from newsbot.answer.query import Query
 from newsbot.answer.retrieve import Pool
 from newsbot.answer.terms import stems
 from newsbot.index.search import Hit
+from newsbot.index.store import Headline
 
 
 @dataclass(frozen=True)
 class SentenceEvidence:
-    """One sentence of a pooled passage (offsets index the article text), with its evidence."""
+    """One sentence of a pooled passage (offsets index the article text), or its article's headline
+    (no offsets: it is not in the text), with its evidence."""
 
     hit: Hit
     text: str
-    start: int
-    end: int
+    start: int | None
+    end: int | None
     similarity: float
     terms: float
     vector: np.ndarray = field(repr=False)
+
+    @property
+    def headline(self) -> bool:
+        return self.start is None
 
 
 @dataclass(frozen=True)
 class RankedPassage:
     """A pooled passage, its sentences and its evidence score; `hit.rank` is its re-ranked rank;
-    `title_terms` is the weighted share of the question's stems in its article's title."""
+    `title_terms` is the weighted share of the question's stems in its article's title, and
+    `headline` the article's headline when it has one to quote."""
 
     hit: Hit
     sentences: tuple[SentenceEvidence, ...]
     score: float
     title_terms: float = 0.0
+    headline: SentenceEvidence | None = None
 
 
 class _TermWeights:
@@ -110,7 +119,8 @@ class Reranker:
 
         terms = _TermWeights(stems(query.text) - pool.ignore, [found(t) for t in texts.values()])
         floor = min((h.similarity for h in pool.hits if h.similarity is not None), default=0.0)
-        passages = [self._passage(query, pool.vector, hit, sentences, terms, floor, found)
+        passages = [self._passage(query, pool.vector, hit, sentences, terms, floor, found,
+                                  pool.headlines.get(hit.article.id))
                     for hit, sentences in zip(pool.hits, pool.sentences)]
         ranked = sorted(passages, key=lambda p: -p.score)[: self.config.keep]
         speaks_of = of_the_year(query.question)
@@ -121,7 +131,7 @@ class Reranker:
         return [_reranked(p, rank) for rank, p in enumerate(ranked, start=1)]
 
     def _passage(self, query: Query, vector: np.ndarray, hit: Hit, sentences, terms: _TermWeights, floor: float,
-                 found: Callable[[str], frozenset[str]]) -> RankedPassage:
+                 found: Callable[[str], frozenset[str]], headline: Headline | None) -> RankedPassage:
         evidence = tuple(
             SentenceEvidence(hit, text, s.start, s.end, float(s.vector @ vector), terms.share(found(text)), s.vector)
             for s in sentences for text in (sentence_text(hit, s.start, s.end),)
@@ -137,7 +147,9 @@ class Reranker:
                  + cfg.sentence_terms * max(s.terms for s in evidence)
                  + cfg.passage_terms * terms.share(own)
                  + cfg.title_terms * title)
-        return RankedPassage(hit, evidence, score / self._total + cfg.date_near * nearness(hit, query), title)
+        quoted = headline and SentenceEvidence(hit, headline.text, None, None, float(headline.vector @ vector),
+                                               terms.share(found(headline.text)), headline.vector)
+        return RankedPassage(hit, evidence, score / self._total + cfg.date_near * nearness(hit, query), title, quoted)
 
 
 def nearness(hit: Hit, query: Query) -> float:
@@ -154,4 +166,5 @@ def sentence_text(hit: Hit, start: int, end: int) -> str:
 
 def _reranked(passage: RankedPassage, rank: int) -> RankedPassage:
     hit = replace(passage.hit, rank=rank)
-    return replace(passage, hit=hit, sentences=tuple(replace(s, hit=hit) for s in passage.sentences))
+    return replace(passage, hit=hit, sentences=tuple(replace(s, hit=hit) for s in passage.sentences),
+                   headline=passage.headline and replace(passage.headline, hit=hit))

@@ -1,6 +1,6 @@
 """Retrieval, the pipeline's first stage: a `Query` → a `Pool` of passages with their stored
-sentence vectors (those of the question's dates first, then the best of any date) and the vector of
-the text searched."""
+sentence vectors (those of the question's dates first, then the best of any date), their articles'
+headlines and the vector of the text searched."""
 
 from __future__ import annotations
 
@@ -13,19 +13,20 @@ from newsbot.answer.config import RetrievalConfig
 from newsbot.answer.query import Query
 from newsbot.answer.terms import stems
 from newsbot.index.search import Hit, QueryError, Searcher
-from newsbot.index.store import Filters, SentenceVector
+from newsbot.index.store import Filters, Headline, SentenceVector
 
 
 @dataclass(frozen=True)
 class Pool:
-    """The passages to re-rank, each with its sentences, and the searched text's `vector`; when
-    passages of the question's dates were found (they come first), `ignore` holds the stems of its
-    time words (no evidence of their own)."""
+    """The passages to re-rank, each with its sentences, the headlines of their articles (by
+    article id) and the searched text's `vector`; when passages of the question's dates were found
+    (they come first), `ignore` holds the stems of its time words (no evidence of their own)."""
 
     hits: tuple[Hit, ...]
     sentences: tuple[tuple[SentenceVector, ...], ...]
     vector: np.ndarray = field(repr=False)
     ignore: frozenset[str] = frozenset()
+    headlines: dict[str, Headline] = field(default_factory=dict, repr=False)
 
 
 class Retriever:
@@ -56,7 +57,7 @@ class Retriever:
         sentences = self.searcher.sentences(hits)
         # The search encoded the text while its keyword part ran; the encoder remembers it.
         vector = self.searcher.embedder.encode_query(query.text)
-        return Pool(tuple(hits), tuple(tuple(s) for s in sentences), vector, ignore)
+        return Pool(tuple(hits), tuple(tuple(s) for s in sentences), vector, ignore, self.searcher.headlines(hits))
 
     def _search(self, query: Query, filters: Filters, k: int) -> list[Hit]:
         try:

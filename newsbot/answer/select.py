@@ -1,6 +1,6 @@
 """Sentence selection: the sentences of the best re-ranked passages that may be quoted (no questions,
-no page furniture), scored, and grouped into at most a few answer sentences (near-identical
-sentences from several articles form one group)."""
+no page furniture) and their articles' headlines, scored, and grouped into at most a few answer
+sentences (near-identical sentences from several articles form one group)."""
 
 from __future__ import annotations
 
@@ -111,9 +111,9 @@ class SentenceSelector:
 # many other articles of the passages read name that candidate too (news repeats its answers); its
 # article's date against the day of the question (how near, whether later, whether within the dates
 # the question names) and against the pool's (recency, when the question asks for the latest); how
-# far into its article it is, and its length.
+# far into its article it is, its length, and whether it is the article's headline.
 FEATURES = ("similarity", "terms", "passage", "rank", "title", "typed", "untyped", "support", "recency", "dated",
-            "near", "later", "in_frame", "position", "length")
+            "near", "later", "in_frame", "position", "length", "headline")
 SUPPORT = 3  # other articles naming a candidate at which its support feature saturates
 
 
@@ -130,13 +130,15 @@ class Features:
 def sentence_features(query: Query, passages: list[RankedPassage], expected: Expected,
                       read: int | None = None) -> Iterator[tuple[SentenceEvidence, Features]]:
     """(sentence, features) for the distinct sentences of the first `read` of `passages` (all by
-    default) that are not debris and not said already in the conversation; support and recency
-    are counted over all of `passages`, as the scorer was fitted."""
-    seen: set[tuple[str, int]] = set()
+    default) that are not debris, with the headline of each of their articles (before its
+    article's first passage), none said already in the conversation; support and recency are
+    counted over all of `passages`, as the scorer was fitted."""
+    seen: set[tuple[str, int | None]] = set()
     sentences: list[tuple[SentenceEvidence, RankedPassage]] = []
     for passage in passages:
-        for sentence in passage.sentences:
-            if ((sentence.hit.article.id, sentence.start) not in seen and not is_debris(sentence.text)
+        for sentence in ((passage.headline,) if passage.headline else ()) + passage.sentences:
+            if ((sentence.hit.article.id, sentence.start) not in seen
+                    and (sentence.headline or not is_debris(sentence.text))
                     and not (query.said and sentence.text in query.said)):
                 seen.add((sentence.hit.article.id, sentence.start))
                 sentences.append((sentence, passage))
@@ -172,6 +174,7 @@ def sentence_features(query: Query, passages: list[RankedPassage], expected: Exp
             nearness(sentence.hit, query),
             float(days < 0),
             float(in_frame),
-            min(1.0, sentence.start / 5000),
+            min(1.0, (sentence.start or 0) / 5000),
             min(1.0, len(sentence.text.split()) / 50),
+            float(sentence.headline),
         ), tuple(c for _, c in support), len(support) == 1 or (len(support) > 1 and support[0][0] > support[1][0]))

@@ -23,7 +23,7 @@ class Turn:
 @dataclass(frozen=True)
 class Citation:
     """The source of one answer sentence: the article, the passage, the sentence and its offsets
-    (`start`/`end` index the article text)."""
+    (`start`/`end` index the article text; None for the article's headline, which is not in it)."""
 
     n: int
     article_id: str
@@ -32,9 +32,13 @@ class Citation:
     source: str
     url: str | None
     sentence: str
-    start: int
-    end: int
+    start: int | None
+    end: int | None
     passage: str
+
+    @property
+    def headline(self) -> bool:
+        return self.start is None
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,8 @@ def answer_record(answer: Answer) -> dict:
             {
                 "n": c.n, "article_id": c.article_id, "title": c.title,
                 "date": c.date.isoformat() if c.date else None, "source": c.source, "url": c.url,
-                "sentence": c.sentence, "start": c.start, "end": c.end, "passage": c.passage,
+                "sentence": c.sentence, "headline": c.headline, "start": c.start, "end": c.end,
+                "passage": c.passage,
             }
             for c in answer.citations
         ],
