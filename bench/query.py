@@ -21,6 +21,7 @@ once and twice newsbot's efSearch, and its row notes the build time and file siz
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import random
 import shutil
 import subprocess
@@ -42,7 +43,7 @@ from newsbot.settings import Settings
 from newsbot.answer.config import load_config
 from newsbot.index.search import Mode, Searcher
 from newsbot.index.sentences import split_sentences
-from newsbot.index.store import VECTORS_FILE, IndexMeta, SentenceVector, Store, vectors
+from newsbot.index.store import VECTORS_FILE, Headline, IndexMeta, SentenceVector, Store, vectors
 
 CACHE_DIR = Settings.from_env().cache_dir
 FUSION = load_config().retrieval.fusion
@@ -64,9 +65,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 @dataclass(frozen=True)
 class SourcePassage:
     title: str
+    date: dt.date | None
     text: str
     vector: np.ndarray
     sentences: list[SentenceVector]  # offsets within `text`
+    headline: Headline | None  # its article's
 
 
 def source_passages(directory: Path) -> tuple[IndexMeta, list[SourcePassage]]:
@@ -75,11 +78,12 @@ def source_passages(directory: Path) -> tuple[IndexMeta, list[SourcePassage]]:
         keys = store.passage_keys().tolist()
         stored, vectors_of = store.passages(keys), store.passage_vectors(keys)
         sentences = store.sentence_vectors(keys)
+        headlines = store.headlines(list({stored[key].article.id for key in keys}))
         meta = store.meta
     rows = [stored[key] for key in keys]
-    return meta, [SourcePassage(r.article.title, r.passage.text, vectors_of[r.key],
+    return meta, [SourcePassage(r.article.title, r.article.date, r.passage.text, vectors_of[r.key],
                                 [SentenceVector(s.start - r.passage.start, s.end - r.passage.start, s.vector)
-                                 for s in sentences.get(r.key, ())])
+                                 for s in sentences.get(r.key, ())], headlines.get(r.article.id))
                   for r in rows]
 
 
@@ -89,23 +93,26 @@ def fresh(vector: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def build(directory: Path, meta: IndexMeta, rows, size: int, rng: np.random.Generator) -> np.ndarray:
-    """An index of `size` passages from `rows` (copies after the first get fresh vectors; sentence
-    vectors are copied as they are); returns the passage vectors in insertion order (passage key
+    """An index of `size` passages from `rows`, an article each (copies after the first get fresh
+    vectors; sentence vectors, dates and headlines are copied as they are); returns the passage vectors in insertion order (passage key
     n + 1 is row n) and the seconds the FAISS copy took to build and save."""
     all_vectors = np.zeros((size, meta.dimension), dtype=np.float32)
     with Store.open(directory, model=meta.model, dimension=meta.dimension, backend=meta.backend,
                     writable=True) as store:
         for first in range(0, size, 10_000):
-            articles, passages, sentences = [], [], []
+            articles, passages, sentences, headlines = [], [], [], []
             for n in range(first, min(size, first + 10_000)):
                 row = rows[n % len(rows)]
-                article = replace(make_article(row.text, path=f"/bench/{n}.txt", title=row.title,
+                article = replace(make_article(row.text, path=f"/bench/{n}.txt", title=row.title, date=row.date,
                                                article_id=f"copy-{n}"), content_hash=f"copy-{n}")
                 articles.append(article)
                 passages.append(Passage(f"copy-{n}:0", article.id, 0, 0, len(article.text), article.text))
                 sentences.append(row.sentences)
+                if row.headline:
+                    headlines.append(replace(row.headline, article_id=article.id))
                 all_vectors[n] = row.vector if n < len(rows) else fresh(row.vector, rng)
-            store.write(articles, passages, all_vectors[first : first + len(articles)], sentences=sentences)
+            store.write(articles, passages, all_vectors[first : first + len(articles)], sentences=sentences,
+                        headlines=headlines)
             say(f"  {first + len(articles):,}/{size:,} passages written")
         started = time.perf_counter()
         store.flush()
