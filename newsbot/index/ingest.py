@@ -122,7 +122,7 @@ def ingest(
     shown = as_progress(progress)
     update = (lambda: shown.update(report)) if shown else None
     try:
-        add_missing_headlines(store, embedder)
+        report.headlines = add_missing_headlines(store, embedder)
         skipped = (lambda article: shown.finished(len(article.text))) if shown else None
         todo = plan(store, _told(items, shown) if shown else items, report, group, on_group=update, on_skip=skipped)
         for step in _prefetched(_steps(todo, chunking, commit_every)):

@@ -98,6 +98,8 @@ class Progress:
             rate = report.passages / seconds if seconds > 0 else 0.0
             outcome = "stopped" if stopped else "done"
             tail = "; run it again to continue" if stopped else ""
+            if report.headlines:
+                tail = f"; {_count(report.headlines, 'headline')} stored for articles indexed before" + tail
             self._write(f"newsbot: {outcome}: {report.added:,} added, {report.updated:,} updated, "
                         f"{_count(report.duplicates, 'duplicate')}, {_count(report.problem_count, 'problem')}; "
                         f"{report.passages:,} passages in {seconds:.1f} s ({rate:,.0f} passages/s){tail}")

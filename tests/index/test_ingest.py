@@ -223,5 +223,5 @@ def test_headlines_are_stored_with_their_articles_and_added_to_an_index_made_bef
         assert reader.headlines(ids) == {}
         with Store.open(directory, writable=True) as writer:
             report = ingest(writer, embedder, [])
-        assert (report.added, report.passages) == (0, 0)
+        assert (report.added, report.passages, report.headlines) == (0, 0, 1)
         assert list(reader.headlines(ids)) == [ids[0]] and reader.without_headline(10) == []

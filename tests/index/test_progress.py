@@ -60,10 +60,14 @@ def test_a_log_gets_a_line_a_minute_with_the_share_read_and_the_time_left() -> N
     progress.update(report)
     report.seconds = 130
     progress.finish(report)
+    report.headlines = 1
+    progress.finish(report)
     assert out.getvalue().splitlines() == [
         "newsbot: 1,234 articles (20.6/s), 23,456 passages (391/s), 32% of 107 MB done, about 2 min left",
         "newsbot: 1,234 articles (10.3/s), 23,456 passages (195/s), 300 duplicates, 46% of 107 MB done, about 2 min left",
         "newsbot: done: 1,200 added, 34 updated, 300 duplicates, 0 problems; 23,456 passages in 130.0 s (180 passages/s)",
+        "newsbot: done: 1,200 added, 34 updated, 300 duplicates, 0 problems; 23,456 passages in 130.0 s (180 passages/s)"
+        "; 1 headline stored for articles indexed before",
     ]
 
 
