@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from newsbot.answer.config import CompositionConfig
+from newsbot.answer.debris import ends_sentence
 from newsbot.answer.evidence import RankedPassage, SentenceEvidence
 from newsbot.answer.query import Query
 from newsbot.answer.select import Group
@@ -24,12 +25,9 @@ def citation(n: int, hit: Hit, sentence: str, start: int | None, end: int | None
                     url=article.url, sentence=sentence, start=start, end=end, passage=hit.passage.text)
 
 
-_ENDS = (".", "!", "?", "…", '"', "”", "’", ")")
-
-
 def _written(sentence: SentenceEvidence) -> str:
     """The words an answer writes for `sentence`: a headline, which has no full stop, gets one."""
-    return sentence.text + "." if sentence.headline and not sentence.text.endswith(_ENDS) else sentence.text
+    return sentence.text + "." if sentence.headline and not ends_sentence(sentence.text) else sentence.text
 
 
 class Composer:

@@ -35,9 +35,14 @@ def debris_kind(sentence: str) -> str | None:
         return furniture
     if len(words) < 3 or (len(words) <= 8 and _HEADING.match(text)) or _HEADLESS.match(text):
         return "fragment"
-    if not _ENDS_SENTENCE.search(text) and (len(words) <= HEADLINE_WORDS or _LINKED_HEADLINE.match(text)):
+    if not ends_sentence(text) and (len(words) <= HEADLINE_WORDS or _LINKED_HEADLINE.match(text)):
         return "headline"
     return None
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether `text` ends as a sentence does: with a stop (or a colon), maybe inside quotes or brackets."""
+    return bool(_ENDS_SENTENCE.search(text))
 
 
 def is_debris(sentence: str) -> bool:
