@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import snowballstemmer
 
-from newsbot.index.search import STOP_WORDS
+from newsbot.index.stopwords import terms
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 _STEMMER = snowballstemmer.stemmer("english")  # PyStemmer's C build (a dependency) when installed
 
 
 def content_terms(text: str) -> list[str]:
-    """The text's words, lower case, without stop words and one-letter words."""
-    return [w for w in map(str.lower, _WORD.findall(text)) if w not in STOP_WORDS and len(w) > 1]
+    """The text's terms (`stopwords.terms`) of more than one letter."""
+    return [w for w in terms(text) if len(w) > 1]
 
 
 @lru_cache(maxsize=100_000)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ import snowballstemmer
 
 from newsbot.index.chunking import Passage
 from newsbot.index.embedding import Embedder
-from newsbot.index.stopwords import ENGLISH_STOP_WORDS
+from newsbot.index.stopwords import terms
 from newsbot.index.store import ArticleRef, Filters, Headline, PassageStore, SentenceVector
 
 # FTS5 scores every passage that holds any term of the OR query, so its cost follows the terms'
@@ -26,8 +25,6 @@ COMMON_TERM_SHARE = 0.1
 KEYWORD_POSTINGS = 20_000
 PRUNE_FROM = 10_000  # passages; below this FTS5 is fast anyway, and in a tiny index most terms are "common"
 _PORTER = snowballstemmer.stemmer("porter")
-_TERM = re.compile(r"\w+", re.UNICODE)
-STOP_WORDS = ENGLISH_STOP_WORDS | {"did", "does", "doing", "s", "t"}
 # Keyword searches (SQLite) at once, each beside the thread that encodes its question and searches
 # FAISS (both release the GIL).
 KEYWORD_THREADS = 2
@@ -59,11 +56,8 @@ class QueryError(ValueError):
 
 
 def query_terms(text: str) -> list[str]:
-    """The text's distinct non-stopword terms, lower case, in order."""
-    return list(dict.fromkeys(
-        t for t in (m.group().lower() for m in _TERM.finditer(text))
-        if t not in STOP_WORDS and (len(t) > 1 or t.isdigit())
-    ))
+    """The text's distinct terms (`stopwords.terms`), in order."""
+    return list(dict.fromkeys(t for t in terms(text) if len(t) > 1 or t.isdigit()))
 
 
 def keyword_query(text: str, postings: Mapping[str, int] | None = None, passages: int = 0) -> str:

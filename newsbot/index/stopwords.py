@@ -1,10 +1,15 @@
-"""English stop words left out of keyword queries and keyword evidence.
+"""English stop words left out of keyword queries and keyword evidence, and the written words that
+are terms despite them.
 
 The list is scikit-learn's ENGLISH_STOP_WORDS (BSD-3-Clause, from the Glasgow Information Retrieval
-Group), kept here as data: importing scikit-learn for it cost seconds of start-up.
+Group), kept here as data: importing scikit-learn for it cost seconds of start-up. News needs some of
+its words: `NEWS_WORDS` are nouns it lists ("fire", "bill", "interest"), and a stop word written as
+part of a name ("Will Smith", "Theresa May", "the Ever Given", "the US", "the WHO") is a term.
 """
 
 from __future__ import annotations
+
+import re
 
 ENGLISH_STOP_WORDS = frozenset("""
     a about above across after afterwards again against all almost alone along already also
@@ -30,3 +35,38 @@ ENGLISH_STOP_WORDS = frozenset("""
     whither who whoever whole whom whose why will with within without would yet you your yours
     yourself yourselves
 """.split())
+
+# Nouns of the list above that news asks about: a wildfire, a bill in Congress, interest rates.
+NEWS_WORDS = frozenset("""
+    amount back bill bottom call fire front interest mill move name part serious show side system top
+""".split())
+STOP_WORDS = (ENGLISH_STOP_WORDS - NEWS_WORDS) | {"did", "does", "doing", "s", "t"}
+# Function words stay stop words even inside a name: "The New York Times", "Bank of England".
+_NEVER_NAMES = frozenset("a an and as at by for from in into of on or the to with".split())
+_WORD = re.compile(r"\w+", re.UNICODE)
+_OPENS = re.compile(r"(?:^|[.!?:;\"“”(\[]\s*)$")
+
+
+def terms(text: str) -> list[str]:
+    """The text's words, lower case, but its stop words: those written as part of a name are kept
+    (an acronym in capitals, or a capitalised word beside another capitalised word, not opening a
+    sentence), since "US" and "Will" are then names, not "us" and "will"."""
+    words = list(_WORD.finditer(text))
+    shouting = text.isupper()
+    kept = []
+    for i, match in enumerate(words):
+        word = match.group()
+        lower = word.lower()
+        if lower not in STOP_WORDS or (lower not in _NEVER_NAMES and _in_name(text, words, i, shouting)):
+            kept.append(lower)
+    return kept
+
+
+def _in_name(text: str, words: list[re.Match], i: int, shouting: bool) -> bool:
+    word = words[i].group()
+    if len(word) > 1 and word.isupper() and word.isalpha():
+        return not shouting
+    if not word[0].isupper() or i == 0 or _OPENS.search(text[words[i - 1].end():words[i].start()]):
+        return False
+    beside = [words[j].group() for j in (i - 1, i + 1) if j < len(words)]
+    return any(w[0].isupper() and w.lower() not in STOP_WORDS for w in beside)
