@@ -171,9 +171,10 @@ class Store:
         sentences: Sequence[Sequence[SentenceVector]] | None = None,
         headlines: Sequence[Headline] = (),
     ) -> list[int]:
-        """Add articles with their passages and vectors (row i of `vectors` is `passages[i]`), and
-        the sentence vectors of each passage when given, and `headlines` of these articles or of
-        articles already indexed, first removing the articles with ids in `replace`; all or nothing (`RejectedWrite` for an article id or content already indexed).
+        """Add articles with their passages and vectors (row i of `vectors` is `passages[i]`), the
+        sentence vectors of each passage when given, and `headlines` of these articles or of
+        articles already indexed, first removing the articles with ids in `replace`; all or nothing
+        (`RejectedWrite` for an article id or content already indexed).
         Each passage belongs to one of `articles` and its text is the article's span (the database
         keeps the offsets, not the text). Returns the keys of the new passages, in order."""
         self._require_writable()
