@@ -70,6 +70,7 @@ class CompositionConfig:
     sentence_floor: float
     keep_within: float
     duplicate_above: float
+    restated_above: float
     short_answer_above: float
     digest_stories: int
 

@@ -13,7 +13,7 @@ from newsbot.answer.compose import citation
 from newsbot.answer.debris import is_debris
 from newsbot.answer.evidence import sentence_text
 from newsbot.answer.query import Query
-from newsbot.answer.terms import content_terms, stems
+from newsbot.answer.terms import content_terms, restates, stems
 from newsbot.answer.types import Answer, AnswerPart, Citation
 from newsbot.index.search import Hit, Searcher
 from newsbot.index.store import SentenceVector
@@ -66,15 +66,16 @@ LEAD_SENTENCES = 3  # an article's lead is one of its first quotable sentences
 
 class Digest:
     """Query → the leads of the newest `stories` articles within its dates and not after the day it
-    is asked, one part per story (leads at least `duplicate_above` alike, the same wire story in
-    several outlets, are one part citing each). With no article of its dates, an abstention whose
-    closest articles are the newest of any date (what the archive does hold); None when no dated
-    article is indexed at all."""
+    is asked, one part per story (leads whose vectors are at least `duplicate_above` alike, or that
+    restate each other's words (`terms.restates`): the same wire story in several outlets, one part
+    citing each). With no article of its dates, an abstention whose closest articles are the newest
+    of any date (what the archive does hold); None when no dated article is indexed at all."""
 
-    def __init__(self, searcher: Searcher, stories: int, duplicate_above: float) -> None:
+    def __init__(self, searcher: Searcher, stories: int, duplicate_above: float, restated_above: float) -> None:
         self.searcher = searcher
         self.stories = stories
         self.duplicate_above = duplicate_above
+        self.restated_above = restated_above
 
     def run(self, query: Query) -> Answer | None:
         filters = query.filters
@@ -86,7 +87,7 @@ class Digest:
             lead = _lead(hit, sentences)
             if lead is None or lead.text in query.said:
                 continue
-            same = next((s for s in stories if float(s[0][1].vector @ lead.vector) >= self.duplicate_above), None)
+            same = next((s for s in stories if self._same(s[0][1], lead)), None)
             if same is not None:
                 same.append((hit, lead))
             elif len(stories) < self.stories:
@@ -103,6 +104,10 @@ class Digest:
             parts.append(AnswerPart(story[0][1].text, tuple(range(first, len(citations) + 1))))
         return Answer(query.question, query.text, tuple(parts), tuple(citations), 1.0, False, query.frame,
                       tuple(hits), listed=True)
+
+    def _same(self, first: Lead, other: Lead) -> bool:
+        return (float(first.vector @ other.vector) >= self.duplicate_above
+                or restates(first.text, other.text, self.restated_above))
 
 
 @dataclass(frozen=True)

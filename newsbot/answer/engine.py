@@ -39,7 +39,9 @@ class AnswerEngine:
         self.rerank = Reranker(self.config.rerank)
         self.select = SentenceSelector(self.config.sentences, self.config.composition, self.config.reader, reader)
         self.compose = Composer(self.config.composition)
-        self.digest = Digest(searcher, self.config.composition.digest_stories, self.config.composition.duplicate_above)
+        composition = self.config.composition
+        self.digest = Digest(searcher, composition.digest_stories, composition.duplicate_above,
+                             composition.restated_above)
 
     def answer(
         self,

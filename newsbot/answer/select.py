@@ -16,6 +16,7 @@ from newsbot.answer.debris import is_debris
 from newsbot.answer.evidence import RankedPassage, SentenceEvidence, nearness
 from newsbot.answer.query import Query
 from newsbot.answer.reader import Reader
+from newsbot.answer.terms import restates
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class SentenceSelector:
         groups: list[Group] = []
         for candidate in candidates:
             for group in groups:
-                if float(group[0].evidence.vector @ candidate.evidence.vector) >= limits.duplicate_above:
+                if self._same(group[0].evidence, candidate.evidence):
                     group.append(candidate)
                     break
             else:
@@ -103,6 +104,15 @@ class SentenceSelector:
                 if len(groups) < limits.max_sentences and candidate.score >= floor:
                     groups.append([candidate])
         return groups
+
+    def _same(self, first: SentenceEvidence, other: SentenceEvidence) -> bool:
+        """Whether `other` says what `first` says: their vectors alike, or, from another article, nearly
+        the same words (`terms.restates`; two sentences of one article that share most words
+        usually differ in what they add)."""
+        if float(first.vector @ other.vector) >= self.limits.duplicate_above:
+            return True
+        return (first.hit.article.id != other.hit.article.id
+                and restates(first.text, other.text, self.limits.restated_above))
 
 
 # What the scorer knows of a sentence, in the order of its weights: its cosine to the question and
