@@ -98,10 +98,15 @@ def telegram_html(answer: Answer) -> list[str]:
 
 
 def telegram_passage(citation: Citation) -> list[str]:
-    """A cited passage with the cited sentence in bold, under its source line."""
+    """A cited passage with the cited sentence in bold, under its source line; a quoted headline,
+    which is not in the passage, in bold above it."""
     head_markup, head_plain = _source_line([citation.n], citation)
     passage = citation.passage
     offset = passage.find(citation.sentence)
+    if citation.headline:
+        return pack_messages([(f"<b>{head_markup}</b>", head_plain),
+                              (f"<b>{escape(citation.sentence)}</b>\n\n{escape(passage)}",
+                               f"{citation.sentence}\n\n{passage}")])
     if offset < 0:
         body = escape(passage)
     else:

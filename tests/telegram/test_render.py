@@ -42,6 +42,14 @@ def test_every_rendered_telegram_message_is_valid_html_within_the_limit(reliabil
     assert plain(answer)
 
 
+def test_a_quoted_headline_is_shown_in_bold_above_its_article_passage() -> None:
+    """A headline is not in the passage it is cited with, so /source N shows it on top."""
+    cited = Citation(n=1, article_id="a1", title="Tilby picks Rosa Venn as harbour master", date=dt.date(2025, 5, 12),
+                     source="path/1", url=None, sentence="Tilby picks Rosa Venn as harbour master", start=None,
+                     end=None, passage="The town council of Tilby made its choice on Monday.")
+    pages = render.telegram_passage(cited)
+    assert "<b>Tilby picks Rosa Venn as harbour master</b>\n\nThe town council of Tilby made its choice" in "".join(pages)
+    assert all(parse_telegram_html(page) for page in pages)
 
 
 def test_a_short_answer_leads_in_bold() -> None:
