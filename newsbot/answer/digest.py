@@ -10,10 +10,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from newsbot.answer.compose import citation
-from newsbot.answer.debris import is_debris
 from newsbot.answer.evidence import sentence_text
 from newsbot.answer.query import Query
-from newsbot.answer.terms import content_terms, restates, stems
+from newsbot.answer.story import lead_of
+from newsbot.answer.terms import content_terms, restates
 from newsbot.answer.types import Answer, AnswerPart, Citation
 from newsbot.index.search import Hit, Searcher
 from newsbot.index.store import SentenceVector
@@ -61,7 +61,6 @@ def asks_for_news(query: Query) -> bool:
 
 
 CANDIDATES = 3  # newest articles read per story shown, so stories told twice still fill the digest
-LEAD_SENTENCES = 3  # an article's lead is one of its first quotable sentences
 
 
 class Digest:
@@ -121,15 +120,9 @@ class Lead:
 
 
 def _lead(hit: Hit, sentences: list[SentenceVector]) -> Lead | None:
-    """Of the article's first `LEAD_SENTENCES` quotable sentences, the one that shares most words
-    with its title (the first of equals): a feature's scene-setting opening ("She couldn't sleep."),
-    a newsletter's greeting or an editor's note is not the story its headline tells."""
-    leads = []
-    for sentence in sentences:
-        text = sentence_text(hit, sentence.start, sentence.end)
-        if not is_debris(text):
-            leads.append(Lead(text, sentence.start, sentence.end, sentence.vector))
-            if len(leads) == LEAD_SENTENCES:
-                break
-    title = stems(hit.article.title)
-    return max(leads, key=lambda lead: len(stems(lead.text) & title), default=None)
+    """The article's lead (`story.lead_of`)."""
+    found = lead_of(hit.article.title, (sentence_text(hit, s.start, s.end) for s in sentences))
+    if found is None:
+        return None
+    lead = sentences[found]
+    return Lead(sentence_text(hit, lead.start, lead.end), lead.start, lead.end, lead.vector)

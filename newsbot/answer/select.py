@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -16,6 +16,7 @@ from newsbot.answer.debris import is_debris
 from newsbot.answer.evidence import RankedPassage, SentenceEvidence, nearness
 from newsbot.answer.query import Query
 from newsbot.answer.reader import Reader
+from newsbot.answer.story import asks_for_story, lead_of
 from newsbot.answer.terms import restates
 
 
@@ -63,7 +64,10 @@ class SentenceSelector:
         self._weights = np.array([sentences.weights[name] for name in FEATURES])
 
     def run(self, query: Query, passages: list[RankedPassage]) -> list[Group]:
-        return self._group(self.scored(query, passages))
+        scored = self.scored(query, passages)
+        if asks_for_story(query.question):
+            scored = _lead_first(query, scored, passages)
+        return self._group(scored)
 
     def scored(self, query: Query, passages: list[RankedPassage]) -> list[ScoredSentence]:
         """The distinct quotable sentences of the best `passages_read` passages, each scored with the
@@ -113,6 +117,25 @@ class SentenceSelector:
             return True
         return (first.hit.article.id != other.hit.article.id
                 and restates(first.text, other.text, self.limits.restated_above))
+
+
+def _lead_first(query: Query, scored: list[ScoredSentence], passages: list[RankedPassage]) -> list[ScoredSentence]:
+    """`scored` with the lead (`story.lead_of`) of the best passage's article first, scored as the
+    best: what an open question about a story asks. Only for news (a dated article) whose opening
+    passage is among `passages`, and not when the conversation has said it."""
+    if not scored or not passages or passages[0].hit.article.date is None:
+        return scored
+    article = passages[0].hit.article
+    opening = next((p for p in passages if p.hit.article.id == article.id and p.hit.passage.ordinal == 0), None)
+    found = lead_of(article.title, (s.text for s in opening.sentences)) if opening else None
+    if found is None or (query.said and opening.sentences[found].text in query.said):
+        return scored
+    lead = opening.sentences[found]
+    place = (article.id, lead.start)
+    own = next((s for s in scored if (s.evidence.hit.article.id, s.evidence.start) == place), None)
+    first = (replace(own, score=max(own.score, scored[0].score)) if own
+             else ScoredSentence(lead, scored[0].score, expected=scored[0].expected))
+    return [first] + [s for s in scored if s is not own]
 
 
 # What the scorer knows of a sentence, in the order of its weights: its cosine to the question and
