@@ -61,6 +61,6 @@ class Retriever:
 
     def _search(self, query: Query, filters: Filters, k: int) -> list[Hit]:
         try:
-            return self.searcher.search(query.text, k=k, mode=query.mode, filters=filters)
+            return self.searcher.search(query.text, k=k, mode=query.mode, filters=filters, with_vector=True)
         except QueryError:
             return []

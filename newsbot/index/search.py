@@ -155,9 +155,11 @@ class Searcher:
         k: int = 10,
         mode: Mode = Mode.HYBRID,
         filters: Filters = Filters(),
+        with_vector: bool = False,
     ) -> list[Hit]:
         """The `k` best passages for `query`, best first. The query is encoded while the keyword search
-        runs (the embedder remembers recent questions' vectors)."""
+        runs (the embedder remembers recent questions' vectors), in keyword mode too `with_vector`,
+        for a caller that needs the vector next."""
         if not query or not query.strip():
             raise QueryError("the query is empty")
         mode = Mode(mode)
@@ -171,6 +173,8 @@ class Searcher:
             pending = self._keyword_threads.submit(self._keyword, query, pool if mode is Mode.HYBRID else k, filters, mode)
         if mode in (Mode.DENSE, Mode.HYBRID):
             dense = self.store.dense_search(self.embedder.encode_query(query), pool if mode is Mode.HYBRID else k, filters)
+        elif with_vector:
+            self.embedder.encode_query(query)
         if pending is not None:
             keyword = pending.result()
         if mode is Mode.HYBRID:
