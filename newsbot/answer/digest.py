@@ -105,6 +105,7 @@ class Digest:
                       tuple(hits), listed=True)
 
     def _same(self, first: Lead, other: Lead) -> bool:
+        """Whether two leads tell one story (see the class)."""
         return (float(first.vector @ other.vector) >= self.duplicate_above
                 or restates(first.text, other.text, self.restated_above))
 

@@ -158,7 +158,7 @@ class Searcher:
         with_vector: bool = False,
     ) -> list[Hit]:
         """The `k` best passages for `query`, best first. The query is encoded while the keyword search
-        runs (the embedder remembers recent questions' vectors), in keyword mode too `with_vector`,
+        runs (the embedder remembers recent questions' vectors); in keyword mode only `with_vector`,
         for a caller that needs the vector next."""
         if not query or not query.strip():
             raise QueryError("the query is empty")

@@ -102,11 +102,11 @@ def telegram_passage(citation: Citation) -> list[str]:
     which is not in the passage, in bold above it."""
     head_markup, head_plain = _source_line([citation.n], citation)
     passage = citation.passage
-    offset = passage.find(citation.sentence)
     if citation.headline:
         return pack_messages([(f"<b>{head_markup}</b>", head_plain),
                               (f"<b>{escape(citation.sentence)}</b>\n\n{escape(passage)}",
                                f"{citation.sentence}\n\n{passage}")])
+    offset = passage.find(citation.sentence)
     if offset < 0:
         body = escape(passage)
     else:
