@@ -4,6 +4,7 @@ restated sentences compare."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 import snowballstemmer
@@ -21,6 +22,9 @@ def content_terms(text: str) -> list[str]:
 
 @lru_cache(maxsize=100_000)
 def _stem(word: str) -> str:
+    """The word's stem, its accents dropped: "Mbappe" typed on an English keyboard is "Mbappé"."""
+    if not word.isascii():
+        word = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
     return _STEMMER.stemWord(word)
 
 
