@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from shared import ARTICLES, CACHE_DIR
+from shared import ARTICLES, CACHE_DIR, dated_index
 
 from newsbot.app import Newsbot
 from newsbot.index.articles import load_paths
@@ -39,3 +39,11 @@ def built_index(tmp_path: Path, embedder: Embedder, articles_dir: Path) -> Path:
         report = app.add(load_paths([articles_dir]))
     assert report.added == 5 and not report.problems
     return directory
+
+
+@pytest.fixture(scope="module")
+def module_engine(request, tmp_path_factory, embedder):
+    """The answer engine over the calling module's ARTICLES ((YYYY-MM-DD, title, text) each), indexed once."""
+    directory = tmp_path_factory.mktemp(request.module.__name__.rpartition(".")[2]) / "index"
+    with Newsbot.open(dated_index(directory, request.module.ARTICLES)) as app:
+        yield app.engine

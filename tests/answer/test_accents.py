@@ -7,9 +7,6 @@ import datetime as dt
 
 import pytest
 
-from newsbot.app import Newsbot
-
-from shared import dated_index
 
 TODAY = dt.date(2025, 5, 6)
 SCORER = "The striker Joël Mbekwé scored twice in the second half, and the goalkeeper saved a late penalty."
@@ -22,13 +19,7 @@ ARTICLES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    with Newsbot.open(dated_index(tmp_path_factory.mktemp("accents") / "index", ARTICLES)) as app:
-        yield app.engine
-
-
 @pytest.mark.parametrize("question", ["Who is Joel Mbekwe?", "Who is Joël Mbekwé?"])
-def test_a_name_is_found_with_or_without_its_accents(engine, question: str) -> None:
-    answer = engine.answer(question, today=TODAY)
+def test_a_name_is_found_with_or_without_its_accents(module_engine, question: str) -> None:
+    answer = module_engine.answer(question, today=TODAY)
     assert not answer.abstained and answer.parts[0].text == SCORER

@@ -6,12 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from newsbot.answer.terms import restates
-from newsbot.app import Newsbot
-
-from shared import dated_index
 
 TODAY = dt.date(2025, 9, 20)
 WIRE = ("The Harwick ferry company will stop taking cash payments on board from October 1, "
@@ -29,14 +24,8 @@ ARTICLES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    with Newsbot.open(dated_index(tmp_path_factory.mktemp("restated") / "index", ARTICLES)) as app:
-        yield app
-
-
-def test_the_same_wire_sentence_in_two_outlets_is_written_once_and_cited_to_both(app) -> None:
-    engine = app.engine
+def test_the_same_wire_sentence_in_two_outlets_is_written_once_and_cited_to_both(module_engine) -> None:
+    engine = module_engine
     question = "When will the Harwick ferry company stop taking cash on board?"
     query = engine.query(question, TODAY)
     sentences = engine.select.scored(query, engine.rerank.run(query, engine.retrieve.run(query)))

@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from newsbot.answer.story import asks_for_story, lead_of
-from newsbot.app import Newsbot
-
-from shared import dated_index
 
 TODAY = dt.date(2025, 3, 12)
 LEAD = "Salvage crews on Sunday freed the ferry Northern Star, which had been stuck on a sandbank off Tilby for four days."
@@ -25,21 +20,15 @@ ARTICLES = [  # the first article is titled by its first sentence, as the user's
 ]
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    with Newsbot.open(dated_index(tmp_path_factory.mktemp("story") / "index", ARTICLES)) as app:
-        yield app.engine
-
-
-def test_what_happened_to_a_subject_is_answered_with_its_story_lead(engine) -> None:
-    answer = engine.answer("What happened to the Northern Star?", today=TODAY)
+def test_what_happened_to_a_subject_is_answered_with_its_story_lead(module_engine) -> None:
+    answer = module_engine.answer("What happened to the Northern Star?", today=TODAY)
     assert not answer.abstained and answer.parts[0].text == LEAD
     cited = answer.citations[answer.parts[0].citations[0] - 1]
     assert cited.start == 0 and cited.date == dt.date(2025, 3, 9)
 
 
-def test_a_question_for_one_fact_keeps_the_sentence_that_answers_it(engine) -> None:
-    answer = engine.answer("Who owns the Northern Star?", today=TODAY)
+def test_a_question_for_one_fact_keeps_the_sentence_that_answers_it(module_engine) -> None:
+    answer = module_engine.answer("Who owns the Northern Star?", today=TODAY)
     assert answer.parts[0].text == OWNER
 
 
