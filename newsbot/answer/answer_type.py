@@ -5,9 +5,10 @@ amounts."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+
+from newsbot.answer.terms import unaccented
 
 PERSON, DATE, NUMBER, AMOUNT, PLACE, NAME = "person", "date", "number", "amount", "place", "name"
 
@@ -166,9 +167,7 @@ def _asked(question: str) -> frozenset[str]:
 
 def _words(text: str) -> list[str]:
     """Lower-case words without accents or possessive 's: Beyoncé's and Beyonce are one word."""
-    plain = text.lower()
-    if not plain.isascii():
-        plain = "".join(c for c in unicodedata.normalize("NFKD", plain) if not unicodedata.combining(c))
+    plain = unaccented(text.lower())
     return re.findall(r"[a-z0-9]+", plain.replace("'s", "").replace("’s", ""))
 
 

@@ -20,12 +20,17 @@ def content_terms(text: str) -> list[str]:
     return [w for w in terms(text) if len(w) > 1]
 
 
+def unaccented(text: str) -> str:
+    """The text without its accents: "Mbappe" typed on an English keyboard is "Mbappé"."""
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 @lru_cache(maxsize=100_000)
 def _stem(word: str) -> str:
-    """The word's stem, its accents dropped: "Mbappe" typed on an English keyboard is "Mbappé"."""
-    if not word.isascii():
-        word = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-    return _STEMMER.stemWord(word)
+    """The word's stem, its accents dropped (`unaccented`)."""
+    return _STEMMER.stemWord(unaccented(word))
 
 
 @lru_cache(maxsize=50_000)
